@@ -1,0 +1,71 @@
+# The front door. `make run` sets everything up and serves the portal with demo data;
+# `make test` runs the whole test suite. See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: help install install-dev system-deps migrate messages seed run worker test lint format migrations-check ci clean
+
+help:
+	@echo "make run      set up and serve the portal with demo data on http://127.0.0.1:$(PORT)"
+	@echo "make test     run the whole test suite"
+	@echo "make worker   run a Celery worker (with beat) on its own"
+	@echo "make lint     ruff";  echo "make ci       what CI runs"
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Debian packages the portal needs on a machine: a Japanese font for badge images and gettext.
+# Installs only what is missing; needs root (or sudo) the first time.
+system-deps:
+	@bash scripts/system-deps.sh
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: system-deps install messages seed
+	@echo "Serving on http://127.0.0.1:$(PORT)/ with a worker (Ctrl+C stops both)."
+	@trap 'kill 0' EXIT INT TERM; \
+	$(PY) -m celery -A hachioji_portal worker --beat --pool=solo --loglevel=INFO & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+worker: install
+	$(PY) -m celery -A hachioji_portal worker --beat --loglevel=INFO
+
+test: system-deps install-dev messages
+	$(PY) -m pytest
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+ci: lint migrations-check test
+
+clean:
+	rm -rf $(VENV) var staticfiles

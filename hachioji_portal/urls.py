@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from staff import views as staff_views
+
+admin.site.site_header = _("Hachioji City learning portal administration")
+admin.site.site_title = _("Learning portal admin")
+admin.site.index_title = _("HR (training desk) administration")
+# The admin login goes through allauth, so its rate limits and MFA apply to HR too.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
+urlpatterns = [
+    path("", staff_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("me/", include("staff.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian packages the portal needs, if they are missing:
+#   fonts-noto-cjk  the Japanese font badge images are drawn with (never assumed present)
+#   gettext         compiles the translations (msgfmt)
+#   chromium        the real browser the journey tests drive (tests only)
+set -euo pipefail
+need=()
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || need+=(fonts-noto-cjk)
+command -v msgfmt >/dev/null || need+=(gettext)
+if [ "${WITH_BROWSER:-0}" = 1 ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "Installing Debian packages: ${need[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if ! command -v apt-get >/dev/null; then
+  echo "apt-get not found: please install ${need[*]} (or set BADGE_FONT_PATHS to a CJK font)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

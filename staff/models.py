@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DepartmentLevel(models.TextChoices):
+    DIVISION = "division", _("Division (部)")
+    SECTION = "section", _("Section (課)")
+    UNIT = "unit", _("Unit (係)")
+
+
+class Department(models.Model):
+    """One node of the city's organisation tree (部 > 課 > 係).
+
+    ``path`` is the chain of codes from the root ("/10/1010/101010/"), kept by ``save()``,
+    so that "this department and everything below it" is one indexed prefix query.
+    """
+
+    code = models.CharField(_("department code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=DepartmentLevel.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
+    heads = models.ManyToManyField(
+        "staff.StaffMember", verbose_name=_("heads of section"), blank=True, related_name="headed_departments"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["path"]
+        # Import-export's admin permission codes (see settings IMPORT_EXPORT_*_PERMISSION_CODE).
+        permissions = [("import_department", "Can import departments"), ("export_department", "Can export departments")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        old_path = self.path
+        self.path = (self.parent.path if self.parent_id and self.parent else "/") + f"{self.code}/"
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            # Rare (a reorganisation): rewrite the descendants' paths in one pass.
+            for child in Department.objects.filter(path__startswith=old_path).exclude(pk=self.pk).order_by("path"):
+                child.path = self.path + child.path[len(old_path) :]
+                child.save(update_fields=["path"])
+
+    @property
+    def full_name(self) -> str:
+        return self.name
+
+
+class PositionGrade(models.TextChoices):
+    """職層: the order is the career ladder."""
+
+    SHUJI = "shuji", _("Staff (主事)")
+    SHUNIN = "shunin", _("Senior staff (主任)")
+    KAKARICHO = "kakaricho", _("Unit chief (係長)")
+    KACHO_HOSA = "kacho_hosa", _("Assistant section chief (課長補佐)")
+    KACHO = "kacho", _("Section chief (課長)")
+    JICHO = "jicho", _("Deputy director (次長)")
+    BUCHO = "bucho", _("Director (部長)")
+
+
+class JobFamily(models.TextChoices):
+    """職種."""
+
+    ADMINISTRATIVE = "administrative", _("Administrative (事務)")
+    TECHNICAL = "technical", _("Technical (技術)")
+    WELFARE = "welfare", _("Welfare (福祉)")
+    HEALTH = "health", _("Public health (保健)")
+    CHILDCARE = "childcare", _("Childcare (保育)")
+    OTHER = "other", _("Other (その他)")
+
+
+class EmploymentType(models.TextChoices):
+    REGULAR = "regular", _("Regular staff (正規職員)")
+    FISCAL_YEAR = "fiscal_year", _("Fiscal-year appointed (会計年度任用職員)")
+
+
+class StaffMemberQuerySet(models.QuerySet["StaffMember"]):
+    def active(self) -> StaffMemberQuerySet:
+        return self.filter(is_active=True)
+
+    def in_department_tree(self, department: Department) -> StaffMemberQuerySet:
+        return self.filter(department__path__startswith=department.path)
+
+
+class StaffMemberManager(BaseUserManager["StaffMember"]):
+    def get_queryset(self) -> StaffMemberQuerySet:
+        return StaffMemberQuerySet(self.model, using=self._db)
+
+    def active(self) -> StaffMemberQuerySet:
+        return self.get_queryset().active()
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> StaffMember:
+        if not fields.get("employee_number"):
+            raise ValueError("employee_number is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> StaffMember:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class StaffMember(AbstractBaseUser, PermissionsMixin):
+    """A city employee. The employee number (職員番号) is the identity; the email is the login.
+
+    ``department``, ``grade`` and ``job_family`` are the current values; their history is kept
+    in ``Assignment`` rows (a transfer on 1 April keeps the old record true).
+    """
+
+    employee_number = models.CharField(
+        _("employee number"),
+        max_length=20,
+        unique=True,
+        help_text=_("Never reused and never changed by an import."),
+    )
+    # Stored lower-cased (see save()), so plain uniqueness is uniqueness whatever the case.
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
+    family_name = models.CharField(_("family name"), max_length=50)
+    given_name = models.CharField(_("given name"), max_length=50)
+    family_name_kana = models.CharField(_("family name (kana)"), max_length=50, blank=True)
+    given_name_kana = models.CharField(_("given name (kana)"), max_length=50, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    grade = models.CharField(_("position grade"), max_length=20, choices=PositionGrade.choices, blank=True)
+    job_family = models.CharField(_("job family"), max_length=20, choices=JobFamily.choices, blank=True)
+    employment_type = models.CharField(
+        _("employment type"), max_length=20, choices=EmploymentType.choices, default=EmploymentType.REGULAR
+    )
+    preferred_language = models.CharField(
+        _("language"), max_length=5, choices=[("ja", "日本語"), ("en", "English")], default="ja"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("can use the admin"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = StaffMemberManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["employee_number", "family_name", "given_name"]
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        ordering = ["employee_number"]
+        indexes = [
+            # Name search (HR people search, admin search).
+            models.Index(fields=["family_name_kana", "given_name_kana"], name="staff_kana_idx"),
+        ]
+        permissions = [("import_staffmember", "Can import the roster"), ("export_staffmember", "Can export the roster")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.employee_number})"
+
+    @property
+    def full_name(self) -> str:
+        """Family name first, as Japanese names are written."""
+        return f"{self.family_name} {self.given_name}".strip()
+
+    @property
+    def full_name_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.family_name
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Assignment(models.Model):
+    """Where a person was, and at which grade, from ``valid_from`` until ``valid_to`` (exclusive)."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    grade = models.CharField(_("position grade"), max_length=20, choices=PositionGrade.choices, blank=True)
+    job_family = models.CharField(_("job family"), max_length=20, choices=JobFamily.choices, blank=True)
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignment history")
+        ordering = ["staff", "-valid_from"]
+        constraints = [
+            # At most one open (current) assignment per person.
+            models.UniqueConstraint(
+                fields=["staff"], condition=models.Q(valid_to__isnull=True), name="assignment_one_current"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="assignment_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} @ {self.department_id} {self.valid_from}"
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)

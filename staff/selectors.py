@@ -1,0 +1,54 @@
+"""Reads from the staff directory that depend on who is asking."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from . import roles
+from .models import Department, StaffMember, StaffMemberQuerySet
+
+
+def user_has_role(user: StaffMember, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    cache = getattr(user, "_role_cache", None)
+    if cache is None:
+        cache = set(user.groups.values_list("name", flat=True))
+        user._role_cache = cache  # type: ignore[attr-defined]
+    return role in cache
+
+
+def is_hr(user: StaffMember) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user_has_role(user, roles.HR)))
+
+
+def headed_department_paths(user: StaffMember) -> list[str]:
+    if not user.is_authenticated:
+        return []
+    return list(user.headed_departments.filter(is_active=True).values_list("path", flat=True))
+
+
+def departments_headed_by(user: StaffMember) -> list[Department]:
+    """The departments a head of section answers for: the ones they head and everything below."""
+    paths = headed_department_paths(user)
+    if not paths:
+        return []
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return list(Department.objects.filter(condition))
+
+
+def staff_headed_by(user: StaffMember) -> StaffMemberQuerySet:
+    """The people a head of section may see: members of the departments they head (and below)."""
+    paths = headed_department_paths(user)
+    if not paths:
+        return StaffMember.objects.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(department__path__startswith=path)
+    return StaffMember.objects.filter(condition).exclude(pk=user.pk)
+
+
+def department_subtree(department: Department) -> list[Department]:
+    return list(Department.objects.filter(path__startswith=department.path))

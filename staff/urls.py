@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+    path("language/", views.language_set, name="language_set"),
+]

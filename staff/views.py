@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .models import StaffMember
+from .services import staff_set_language
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/home.html")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user: StaffMember = request.user  # type: ignore[assignment]
+    assignments = user.assignments.select_related("department").order_by("-valid_from")
+    return render(request, "staff/profile.html", {"assignments": assignments})
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Switch the language; remembered on the person (for emails too) and in a cookie."""
+    language = request.POST.get("language", "")
+    supported = {code for code, _name in settings.LANGUAGES}
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language in supported:
+        if request.user.is_authenticated:
+            staff_set_language(staff=request.user, language=language)  # type: ignore[arg-type]
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=True,
+        )
+    return response

@@ -1,0 +1,99 @@
+"""Shared fixtures: personas, fast settings, and gates for the tests that need real services.
+
+Tests that need PostgreSQL, Redis or Chromium are skipped on a machine without them, except
+in CI (CI=true), where a missing service is an error: CI must run every test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from tests.factories import make_department, make_staff
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI must run this test, but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.PORTAL_MFA_REQUIRED_FOR_HR = True
+
+
+@pytest.fixture(autouse=True)
+def _service_gates(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _missing("this test needs PostgreSQL (set DATABASE_URL)")
+    if request.node.get_closest_marker("redis") and not django_settings.REDIS_URL:
+        _missing("this test needs Redis (set REDIS_URL)")
+
+
+@pytest.fixture
+def department(db):  # type: ignore[no-untyped-def]
+    division = make_department(code="40", name="福祉部", level="division")
+    return make_department(code="4010", name="福祉政策課", level="section", parent=division)
+
+
+@pytest.fixture
+def alice(db, department):  # type: ignore[no-untyped-def]
+    """A learner."""
+    return make_staff(
+        employee_number="100001", email="alice@city.test", family_name="山田", given_name="花子", department=department
+    )
+
+
+@pytest.fixture
+def bob(db, department):  # type: ignore[no-untyped-def]
+    """Alice's head of section."""
+    from staff.services import department_set_heads
+
+    person = make_staff(
+        employee_number="100002",
+        email="bob@city.test",
+        family_name="佐藤",
+        given_name="一郎",
+        department=department,
+        grade="kacho",
+    )
+    department_set_heads(department=department, heads=[person])
+    return person
+
+
+@pytest.fixture
+def carol(db):  # type: ignore[no-untyped-def]
+    """HR training desk, with TOTP set up."""
+    return make_staff(
+        employee_number="100003", email="carol@city.test", family_name="鈴木", given_name="恵子", role="hr", mfa=True
+    )
+
+
+@pytest.fixture
+def dave(db):  # type: ignore[no-untyped-def]
+    """Another staff member, elsewhere in the city."""
+    other = make_department(code="20", name="総務部", level="division")
+    return make_staff(
+        employee_number="100004", email="dave@city.test", family_name="高橋", given_name="健", department=other
+    )
+
+
+@pytest.fixture
+def clear_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,64 @@
+"""Plain-Python factories: ``make_*`` with defaults filled by ``setdefault`` and unique values."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from staff.models import Department, StaffMember
+
+_seq = itertools.count(1)
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+
+def make_department(**fields: Any) -> Department:
+    n = next(_seq)
+    fields.setdefault("code", f"D{n:05d}")
+    fields.setdefault("name", f"テスト課{n}")
+    fields.setdefault("level", "section")
+    return Department.objects.create(**fields)
+
+
+def make_staff(
+    *, role: str = "staff", mfa: bool = False, password: str = DEFAULT_PASSWORD, **fields: Any
+) -> StaffMember:
+    from staff.services import email_address_ensure_verified, role_grant
+
+    n = next(_seq)
+    fields.setdefault("employee_number", f"9{n:06d}")
+    fields.setdefault("email", f"staff{n}@city.test")
+    fields.setdefault("family_name", "試験")
+    fields.setdefault("given_name", f"太郎{n}")
+    fields.setdefault("family_name_kana", "シケン")
+    fields.setdefault("given_name_kana", "タロウ")
+    if role == "hr":
+        fields.setdefault("is_staff", True)
+    staff = StaffMember.objects.create_user(password=password, **fields)
+    email_address_ensure_verified(staff=staff)
+    role_grant(staff=staff, role="staff")
+    if role != "staff":
+        role_grant(staff=staff, role=role)
+    if mfa:
+        totp_enable(staff)
+    return staff
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # base32, used only by tests and the demo
+
+
+def totp_enable(staff: StaffMember, secret: str = TOTP_SECRET) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(staff, secret)
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The current TOTP code for ``secret``, as an authenticator app would show it."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal import auth
+
+    counter = int(time.time()) // app_settings.TOTP_PERIOD
+    return auth.format_hotp_value(auth.hotp_value(secret, counter))
