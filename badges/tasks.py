@@ -2,19 +2,62 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import smtplib
+
 from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# Failures that heal by themselves: the database restarting, a full disk freed, SMTP hiccups.
+TRANSIENT = (OperationalError, InterfaceError, OSError, smtplib.SMTPException)
 
 
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(OSError,),
+    autoretry_for=TRANSIENT,
     retry_backoff=True,
     retry_backoff_max=600,
     retry_jitter=True,
-    max_retries=5,
+    max_retries=8,
 )
 def award_issue_task(self: object, award_id: int) -> str:
-    from .issuing import award_ensure_issued
+    from .issuing import PermanentIssueError, award_ensure_issued, award_mark_failed
 
-    return award_ensure_issued(award_id=award_id)
+    try:
+        return award_ensure_issued(award_id=award_id)
+    except PermanentIssueError as exc:
+        logger.error("award %s cannot be issued: %s", award_id, exc)
+        award_mark_failed(award_id=award_id, reason=str(exc))
+        return "failed"
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8
+)
+def award_notify_task(self: object, award_id: int) -> str:
+    from .notifications import award_notify_holder
+
+    return award_notify_holder(award_id=award_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3)
+def awards_sweep_task(older_than_seconds: int = 120) -> int:
+    """Queue again every award still pending after ``older_than_seconds`` (lost messages,
+    a broker that was down at completion time). Run by celery beat every minute."""
+    from .services import awards_requeue_stale
+
+    return awards_requeue_stale(older_than=dt.timedelta(seconds=older_than_seconds), now=timezone.now())
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8
+)
+def award_revoked_notify_task(self: object, award_id: int) -> str:
+    from .notifications import award_revoked_notify_holder
+
+    return award_revoked_notify_holder(award_id=award_id)

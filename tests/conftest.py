@@ -97,3 +97,32 @@ def clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def signing_key(db, settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The default issuer with a fresh Ed25519 key in a key file, as `badges_keygen` makes it."""
+    from badges import keys, signing
+
+    private = signing.generate_private_key()
+    key_file = tmp_path / "issuer.pem"
+    key_file.write_bytes(signing.private_key_to_pem(private))
+    settings.BADGE_SIGNING_KEY_FILE = str(key_file)
+    settings.BADGE_SIGNING_KEY_PASSPHRASE = ""
+    keys.signing_key_register(issuer=keys.default_issuer(), public_key=private.public_key())
+    return private
+
+
+@pytest.fixture
+def badge_class(db):  # type: ignore[no-untyped-def]
+    from tests.factories import make_badge_class
+
+    return make_badge_class()
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """Record award ids queued for issuing instead of sending them to a broker."""
+    calls: list[int] = []
+    monkeypatch.setattr("badges.services.award_enqueue", lambda award_id: calls.append(award_id) or True)
+    return calls

@@ -62,3 +62,27 @@ def totp_code(secret: str = TOTP_SECRET) -> str:
 
     counter = int(time.time()) // app_settings.TOTP_PERIOD
     return auth.format_hotp_value(auth.hotp_value(secret, counter))
+
+
+def make_badge_class(**fields: Any):  # type: ignore[no-untyped-def]
+    from badges.keys import default_issuer
+    from badges.models import BadgeClass
+
+    n = next(_seq)
+    fields.setdefault("issuer", default_issuer())
+    fields.setdefault("name", f"自治体法務プログラム修了{n}")
+    fields.setdefault("name_en", f"Municipal law programme {n}")
+    fields.setdefault("description", "中央大学法学部通信教育課程の憲法・行政法・地方自治法を修了した。")
+    fields.setdefault("criteria", "3科目すべての単位を修得すること。")
+    fields.setdefault(
+        "alignments",
+        [
+            {
+                "targetName": "法務",
+                "targetUrl": "http://127.0.0.1:8000/skills/LAW",
+                "targetCode": "LAW",
+                "targetFramework": "八王子市職員スキル体系",
+            }
+        ],
+    )
+    return BadgeClass.objects.create(**fields)

@@ -1,0 +1,204 @@
+"""Issue an award: render, sign, bake, store. Run by the worker; idempotent.
+
+``award_ensure_issued`` follows the ensure_* pattern: lock the row, return if there is nothing
+to do, produce only what is missing, overwrite rather than append. A duplicate delivery, a
+retry after a crash or a worker killed half-way (acks_late) all end with one issued award.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from . import baking, credentials, keys, links, rendering
+from .models import Award, BadgeClass
+
+logger = logging.getLogger(__name__)
+
+
+class PermanentIssueError(Exception):
+    """A failure that retrying will not heal (no key, no font, a credential that will not sign)."""
+
+
+def _localized(award: Award, ja: str, en: str) -> str:
+    return en if award.language == "en" and en else ja
+
+
+def _alignments(badge_class: BadgeClass) -> list[credentials.Alignment]:
+    result = []
+    for item in badge_class.alignments or []:
+        if isinstance(item, dict) and item.get("targetName") and item.get("targetUrl"):
+            result.append(
+                credentials.Alignment(
+                    target_name=str(item["targetName"]),
+                    target_url=str(item["targetUrl"]),
+                    target_code=item.get("targetCode"),
+                    target_framework=item.get("targetFramework"),
+                    target_description=item.get("targetDescription"),
+                )
+            )
+    return result
+
+
+def _evidence(award: Award) -> list[credentials.Evidence]:
+    items = []
+    for item in award.evidence or []:
+        if isinstance(item, dict):
+            items.append(
+                credentials.Evidence(
+                    url=item.get("url"),
+                    name=item.get("name"),
+                    narrative=item.get("narrative"),
+                    description=item.get("description"),
+                    genre=item.get("genre"),
+                )
+            )
+    return items
+
+
+def badge_image_text(award: Award) -> rendering.BadgeText:
+    with translation.override(award.language):
+        return rendering.BadgeText(
+            title=_localized(award, award.badge_class.name, award.badge_class.name_en),
+            issuer=_localized(award, award.issuer.name, award.issuer.name_en),
+            holder=award.recipient.full_name if award.language == "ja" else _romanised_name(award),
+            date=formats.date_format(award.achieved_on, "DATE_FORMAT"),
+            caption=_("Open Badge"),
+        )
+
+
+def _romanised_name(award: Award) -> str:
+    # The portal keeps names in kanji and kana only; English badges still show the kanji
+    # name (family name first), which is what the person's documents say.
+    return award.recipient.full_name
+
+
+def build_documents(award: Award, signer: keys.Signer, issued_at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The OB 2.0 hosted assertion and the signed OB 3.0 credential for ``award``."""
+    badge = award.badge_class
+    issuer = award.issuer
+    email = award.recipient.email
+    expires = award.expires_at
+    assertion = credentials.build_ob2_assertion(
+        assertion_url=links.assertion_url(award.public_id),
+        badge_class_url=links.badge_class_url(badge.public_id),
+        recipient_email=email,
+        salt=award.salt,
+        issued_on=issued_at,
+        expires=expires,
+        evidence=_evidence(award),
+    )
+    status_index = award.pk % links.STATUS_LIST_SIZE
+    credential = credentials.build_ob3_credential(
+        credential_id=f"urn:uuid:{award.public_id}",
+        issuer_id=signer.did,
+        issuer_name=credentials.LocalizedText(issuer.name, issuer.name_en or None),
+        issuer_url=issuer.url,
+        issuer_email=issuer.email,
+        achievement_id=links.badge_class_url(badge.public_id),
+        achievement_name=credentials.LocalizedText(badge.name, badge.name_en or None),
+        achievement_description=credentials.LocalizedText(badge.description, badge.description_en or None),
+        criteria_narrative=credentials.LocalizedText(badge.criteria, badge.criteria_en or None),
+        achievement_image_url=links.badge_class_image_url(badge.public_id),
+        recipient_email=email,
+        salt=award.salt,
+        valid_from=issued_at,
+        valid_until=expires,
+        awarded_date=issued_at,
+        evidence=_evidence(award),
+        alignments=_alignments(badge),
+        status=credentials.status_list_entry(
+            status_list_url=links.status_list_url(issuer.public_id, award.pk // links.STATUS_LIST_SIZE),
+            index=status_index,
+        ),
+    )
+    signed = credentials.sign_credential(
+        credential, private_key=signer.private_key, verification_method=signer.verification_method, created=issued_at
+    )
+    return assertion, signed
+
+
+def _font_path() -> str:
+    try:
+        return rendering.find_font(tuple(settings.BADGE_FONT_PATHS))
+    except rendering.FontNotFoundError as exc:
+        raise PermanentIssueError(str(exc)) from exc
+
+
+def award_ensure_issued(*, award_id: int) -> str:
+    """Issue ``award_id`` if it still needs it. Returns what happened, for logs and tests.
+
+    1. Lock the award row (a second worker with the same task waits here, then sees "issued").
+    2. Return if it is gone, issued or revoked.
+    3. Render the image, build and sign both documents, bake them into the PNG, store it.
+    4. Mark it issued in the same transaction; the holder's email is queued after commit.
+    """
+    with transaction.atomic():
+        award = (
+            Award.objects.select_for_update(of=("self",))
+            .select_related("badge_class", "issuer", "recipient")
+            .filter(pk=award_id)
+            .first()
+        )
+        if award is None:
+            logger.info("award %s is gone; nothing to issue", award_id)
+            return "missing"
+        if award.status in (Award.Status.ISSUED, Award.Status.REVOKED):
+            return "already"
+        issued_at = timezone.now().replace(microsecond=0)
+        if not award.salt:
+            award.salt = credentials.make_salt()
+        if award.badge_class.validity_days:
+            award.expires_at = issued_at + dt.timedelta(days=award.badge_class.validity_days)
+        try:
+            signer = keys.signer_for(award.issuer)
+        except keys.SigningKeyMissing as exc:
+            raise PermanentIssueError(str(exc)) from exc
+        try:
+            assertion, credential = build_documents(award, signer, issued_at)
+        except credentials.CredentialError as exc:
+            raise PermanentIssueError(f"the credential could not be built or signed: {exc}") from exc
+        png = rendering.render_badge(badge_image_text(award), design=award.badge_class.design, font_path=_font_path())
+        baked = baking.bake(
+            png,
+            {
+                baking.KEYWORD_OB2: json.dumps(assertion, ensure_ascii=False, separators=(",", ":")),
+                baking.KEYWORD_OB3: json.dumps(credential, ensure_ascii=False, separators=(",", ":")),
+            },
+        )
+        if award.baked_image:
+            award.baked_image.delete(save=False)  # a half-finished earlier attempt
+        award.baked_image.save(f"{award.public_id}.png", ContentFile(baked), save=False)
+        award.assertion = assertion
+        award.credential = credential
+        award.signing_key = signer.key
+        award.recipient_identity = assertion["recipient"]["identity"]
+        award.status_list_index = award.pk
+        award.status = Award.Status.ISSUED
+        award.issued_at = issued_at
+        award.failure_reason = ""
+        award.attempts += 1
+        award.save()
+        transaction.on_commit(lambda: _notify(award.pk), robust=True)
+    return "issued"
+
+
+def _notify(award_id: int) -> None:
+    from .notifications import award_notify_enqueue
+
+    award_notify_enqueue(award_id)
+
+
+def award_mark_failed(*, award_id: int, reason: str) -> None:
+    """Record a permanent failure so HR sees it in the admin and can re-queue it."""
+    Award.objects.filter(pk=award_id, status__in=[Award.Status.PENDING, Award.Status.FAILED]).update(
+        status=Award.Status.FAILED, failure_reason=reason[:2000]
+    )

@@ -1,0 +1,293 @@
+"""Offline JSON-LD processing for Data Integrity proofs (pyld), in "safe mode".
+
+Two guarantees this module gives the signing/verifying code:
+
+1. **No network, ever.**  The document loader answers only the context URLs listed
+   in :data:`CONTEXT_FILES` from the files in ``badges/contexts/`` (see
+   ``SOURCES.md`` there for origin and licence) and raises :class:`ContextNotFound`
+   for anything else.  It is passed explicitly to every pyld call; pyld's global
+   default loader (which would use the network) is never relied on.  City networks
+   often have no internet and ``w3id.org`` redirects have broken before
+   (openbadges.md, pitfall 2.0-1).
+2. **Safe mode.**  JSON-LD expansion silently *drops* properties that the contexts do
+   not define, and RDF conversion silently drops relative IRIs.  Dropped data is not
+   covered by the signature, so someone could add or change such a property in a
+   signed credential without breaking it.  (Our bundled VC 2.0 context has no
+   ``@vocab`` fallback, so this is real: see the tests.)  jsonld.js has a
+   ``safe: true`` option for this; pyld 3.3 has none, but
+   ``JsonLdProcessor(on_property_dropped=...)`` calls a hook for each dropped
+   property, which we make raise.  After expansion we also walk the result and
+   reject relative ``@id``/``@type`` IRIs and ``@value``-less leftovers that
+   ``toRdf`` would drop.  Canonicalisation then runs on the expanded form with the
+   same loader.
+
+Canonicalisation is RDFC-1.0, which pyld calls ``URDNA2015`` (same algorithm,
+renamed when standardised), output as N-Quads.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any, Final
+
+from pyld import jsonld as _pyld
+from pyld.context_resolver import ContextResolver
+
+__all__ = [
+    "CONTEXTS_DIR",
+    "CONTEXT_FILES",
+    "CanonicalizationError",
+    "ContextNotFound",
+    "DocumentLoader",
+    "OfflineDocumentLoader",
+    "UndefinedTermError",
+    "canonicalize",
+    "document_loader",
+    "expand_safe",
+    "make_document_loader",
+]
+
+CONTEXTS_DIR: Final = Path(__file__).resolve().parent / "contexts"
+
+# URL -> file, as in contexts/SOURCES.md.  Keep the two in step.
+CONTEXT_FILES: Final[Mapping[str, str]] = {
+    "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
+    "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
+    "https://www.w3.org/ns/credentials/status/v1": "vc-bitstring-status-list-v1.jsonld",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "ob-v3p0-context-3.0.2.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-context-3.0.1.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "ob-v3p0-context.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
+}
+
+DocumentLoader = Callable[[str, Any], dict[str, Any]]
+
+_cache: dict[str, Any] = {}
+_cache_lock = threading.Lock()
+
+
+class CanonicalizationError(ValueError):
+    """The document could not be canonicalised.  ``code`` says why:
+
+    ``unknown_context`` (a context URL we do not bundle), ``undefined_term`` (safe
+    mode: data the contexts do not define), ``too_deep`` (pyld recursion limit),
+    ``jsonld_error`` (anything else pyld rejected).
+    """
+
+    code: str = "jsonld_error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class ContextNotFound(CanonicalizationError):
+    code = "unknown_context"
+
+
+class UndefinedTermError(CanonicalizationError):
+    code = "undefined_term"
+
+
+def _load_bundled(url: str) -> Any:
+    """Parse a bundled context once per process and keep it in memory."""
+    with _cache_lock:
+        if url not in _cache:
+            path = CONTEXTS_DIR / CONTEXT_FILES[url]
+            _cache[url] = json.loads(path.read_text(encoding="utf-8"))
+        return _cache[url]
+
+
+class _BoundedCache(MutableMapping[str, Any]):
+    """Small thread-safe LRU map for pyld's ContextResolver (web threads share it)."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._maxsize = maxsize
+
+    def __getitem__(self, key: str) -> Any:
+        with self._lock:
+            value = self._data[key]
+            self._data.move_to_end(key)
+            return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._maxsize:
+                self._data.popitem(last=False)
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class OfflineDocumentLoader:
+    """pyld document loader serving bundled contexts plus ``extra`` (URL -> JSON).
+
+    Each loader owns the cache of *processed* contexts that pyld keeps between
+    calls.  We deliberately do not use pyld's process-wide cache: it is keyed by
+    URL only, so a context resolved through a different (e.g. networked, or test)
+    loader elsewhere in the process would be served to us without our loader
+    being asked.  ``extra`` exists for tests (e.g. the W3C examples context used by
+    the vc-di-eddsa test vector); production code uses :data:`document_loader`.
+    """
+
+    def __init__(self, extra: Mapping[str, Any] | None = None) -> None:
+        self._extra = {url: copy.deepcopy(doc) for url, doc in (extra or {}).items()}
+        self.resolved_contexts: MutableMapping[str, Any] = _BoundedCache()
+
+    def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
+        if url in self._extra:
+            doc = self._extra[url]
+        elif url in CONTEXT_FILES:
+            doc = _load_bundled(url)
+        else:
+            # Never fall back to the network; a credential that needs a context we
+            # do not ship cannot be processed here.
+            raise ContextNotFound(f"JSON-LD context not available offline: {url[:200]}")
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            # Deep copy: pyld must never be able to mutate the shared parsed file.
+            "document": copy.deepcopy(doc),
+            # "static" lets pyld keep the processed context in resolved_contexts, so
+            # each file is fetched and processed once per loader, not per call.
+            "tag": "static",
+        }
+
+
+def make_document_loader(extra: Mapping[str, Any] | None = None) -> OfflineDocumentLoader:
+    return OfflineDocumentLoader(extra)
+
+
+document_loader: Final = OfflineDocumentLoader()
+
+
+def _options(loader: DocumentLoader) -> dict[str, Any]:
+    cache = getattr(loader, "resolved_contexts", None)
+    return {
+        "documentLoader": loader,
+        # A fresh dict for foreign loaders: never pyld's global, URL-keyed cache.
+        "contextResolver": ContextResolver(cache if cache is not None else {}, loader),
+        "base": None,  # no base IRI: relative ids stay relative and get rejected
+        "processingMode": "json-ld-1.1",
+    }
+
+
+def _raise_dropped(expanded_property: str | None) -> None:
+    raise UndefinedTermError(f"property not defined by the JSON-LD context: {str(expanded_property)[:100]}")
+
+
+def _is_absolute_iri(value: str) -> bool:
+    # Same test pyld uses (a scheme followed by ':'), plus blank node ids.
+    if value.startswith("_:"):
+        return True
+    scheme, sep, _ = value.partition(":")
+    return bool(sep) and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme)
+
+
+def _check_expanded(node: Any) -> None:
+    """Reject what pyld's toRdf would silently drop from expanded JSON-LD.
+
+    Iterative (no recursion) because input depth is attacker-controlled -- callers
+    cap depth anyway, but this keeps the check safe on its own.
+    """
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if "@id" in item and isinstance(item["@id"], str) and not _is_absolute_iri(item["@id"]):
+            raise UndefinedTermError(f"relative @id is not allowed: {item['@id'][:100]}")
+        types = item.get("@type")
+        if "@value" not in item and types is not None:
+            for t in types if isinstance(types, list) else [types]:
+                if isinstance(t, str) and not _is_absolute_iri(t):
+                    raise UndefinedTermError(f"type not defined by the JSON-LD context: {t[:100]}")
+        if "@value" in item and item["@value"] is None:
+            raise UndefinedTermError("null @value")
+        stack.extend(v for k, v in item.items() if k not in ("@id", "@type", "@value"))
+
+
+def expand_safe(doc: Mapping[str, Any], *, loader: DocumentLoader | None = None) -> list[Any]:
+    """JSON-LD expansion that raises instead of dropping data (see module docstring)."""
+    options = _options(loader or document_loader)
+    proc = _pyld.JsonLdProcessor(on_property_dropped=_raise_dropped)
+    try:
+        expanded = proc.expand(copy.deepcopy(dict(doc)), options)
+    except CanonicalizationError:
+        raise
+    except RecursionError:
+        raise CanonicalizationError("JSON-LD input is nested too deeply", "too_deep") from None
+    except Exception as exc:
+        # Deliberately broad: this is the boundary where untrusted input meets a
+        # third-party library, and pyld raises more than JsonLdError on odd input
+        # (e.g. a bare ValueError from its IRI resolver for {"@context": "@json"},
+        # found by fuzzing).  Callers get one error type with a code.
+        raise _translate(exc) from exc
+    _check_expanded(expanded)
+    return expanded  # type: ignore[no-any-return]
+
+
+def _translate(exc: BaseException) -> CanonicalizationError:
+    """Map a pyld error to ours, keeping our own error if it is in the cause chain."""
+    seen: BaseException | None = exc
+    for _ in range(32):  # bounded: a cyclic cause chain must not loop forever
+        if seen is None:
+            break
+        if isinstance(seen, CanonicalizationError):
+            return seen
+        # pyld wraps loader failures in JsonLdError(details={'cause': ...}).
+        details = getattr(seen, "details", None)
+        if isinstance(details, dict) and isinstance(details.get("cause"), CanonicalizationError):
+            return details["cause"]  # type: ignore[no-any-return]
+        seen = seen.__cause__ or getattr(seen, "cause", None)
+    return CanonicalizationError(f"JSON-LD processing failed: {str(exc)[:200]}")
+
+
+def canonicalize(doc: Mapping[str, Any], *, loader: DocumentLoader | None = None) -> str:
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of ``doc``, offline and in safe mode.
+
+    Raises :class:`CanonicalizationError` (with ``code``) for unknown contexts,
+    undefined terms and malformed JSON-LD.  Callers handling untrusted input must
+    bound its size and depth first (``credentials.check_json_limits``).
+    """
+    load = loader or document_loader
+    expanded = expand_safe(doc, loader=load)
+    proc = _pyld.JsonLdProcessor(on_property_dropped=_raise_dropped)
+    try:
+        result = proc.normalize(
+            expanded,
+            {**_options(load), "algorithm": "URDNA2015", "format": "application/n-quads"},
+        )
+    except CanonicalizationError:
+        raise
+    except RecursionError:
+        raise CanonicalizationError("JSON-LD input is nested too deeply", "too_deep") from None
+    except Exception as exc:  # same boundary reasoning as in expand_safe
+        raise _translate(exc) from exc
+    if not isinstance(result, str):  # pragma: no cover - pyld contract
+        raise CanonicalizationError("unexpected canonicalisation output")
+    return result

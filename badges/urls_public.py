@@ -1,0 +1,22 @@
+"""Everything an outsider may reach, with no login: hosted badge JSON, images, status lists.
+
+Kept apart from the staff portal so it can be served by a separate public deployment.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views_public as views
+
+app_name = "public"
+
+urlpatterns = [
+    path("issuers/<uuid:public_id>", views.issuer, name="issuer"),
+    path("issuers/<uuid:public_id>/status/<int:list_number>", views.status_list, name="status_list"),
+    path("badges/<uuid:public_id>", views.badge_class, name="badge_class"),
+    path("badges/<uuid:public_id>/image.png", views.badge_class_image, name="badge_class_image"),
+    path("assertions/<uuid:public_id>", views.assertion, name="assertion"),
+    path("assertions/<uuid:public_id>/credential.json", views.credential, name="credential"),
+    path("assertions/<uuid:public_id>/image.png", views.award_image, name="award_image"),
+]

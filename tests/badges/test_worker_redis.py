@@ -1,0 +1,66 @@
+"""A real worker process on Redis and PostgreSQL, from completion to a stored, verifiable PNG."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from django.db import transaction
+
+from badges import baking, credentials, services
+from badges.models import Award
+from tests.worker import running_worker, wait_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def private_queue(settings):  # type: ignore[no-untyped-def]
+    """A queue of this test's own, so no other worker on the machine takes its tasks."""
+    from hachioji_portal.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = previous
+
+
+def test_a_completion_becomes_an_issued_baked_badge_and_one_email(
+    alice, badge_class, signing_key, private_queue, tmp_path
+):
+    with running_worker(tmp_path):
+        with transaction.atomic():
+            award, _ = services.award_request(
+                recipient=alice, badge_class=badge_class, source_key="enrolment:501", achieved_on=dt.date(2026, 4, 1)
+            )
+        assert wait_for(lambda: Award.objects.get(pk=award.pk).status == Award.Status.ISSUED, timeout=60)
+        assert wait_for(lambda: Award.objects.get(pk=award.pk).notified_at is not None, timeout=30)
+        assert wait_for(lambda: len(list((tmp_path / "mail").glob("*"))) >= 1, timeout=30)
+    award.refresh_from_db()
+    with award.baked_image.open("rb") as handle:
+        chunks = baking.read_baked(handle.read())
+    assert credentials.verify_credential(json.loads(chunks[baking.KEYWORD_OB3])).valid
+    assert json.loads(chunks[baking.KEYWORD_OB2])["id"].endswith(str(award.public_id))
+    assert len(list((tmp_path / "mail").glob("*"))) == 1
+
+
+def test_a_task_delivered_twice_still_gives_one_issued_award(alice, badge_class, signing_key, private_queue, tmp_path):
+    from badges.tasks import award_issue_task
+
+    with transaction.atomic():
+        award, _ = services.award_request(
+            recipient=alice, badge_class=badge_class, source_key="enrolment:502", achieved_on=dt.date(2026, 4, 1)
+        )
+    for _ in range(3):
+        award_issue_task.apply_async(args=[award.pk])
+    with running_worker(tmp_path, concurrency=2):
+        assert wait_for(lambda: Award.objects.get(pk=award.pk).status == Award.Status.ISSUED, timeout=60)
+        assert wait_for(lambda: len(list((tmp_path / "mail").glob("*"))) >= 1, timeout=30)
+    award.refresh_from_db()
+    assert award.attempts == 1
+    assert Award.objects.filter(source_key="enrolment:502").count() == 1
+    assert len(list((tmp_path / "mail").glob("*"))) == 1
