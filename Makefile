@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: help install install-dev system-deps migrate messages seed run worker test lint format migrations-check ci clean
+.PHONY: help install install-dev system-deps migrate messages seed run worker test interop-deps lint format migrations-check ci clean
 
 help:
 	@echo "make run      set up and serve the portal with demo data on http://127.0.0.1:$(PORT)"
@@ -51,7 +51,17 @@ run: system-deps install messages seed
 worker: install
 	$(PY) -m celery -A hachioji_portal worker --beat --loglevel=INFO
 
-test: system-deps install-dev messages
+# Node packages for the interop tests (DCC verifier-core, pinned in interop/package-lock.json);
+# reinstalled only when node_modules is missing or older than the lock file.
+interop-deps: interop/node_modules/.installed
+
+interop/node_modules/.installed: interop/package-lock.json interop/package.json | system-deps
+	npm ci --prefix interop --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# The tests also need Node (interop) and Chromium (browser journeys).
+test interop-deps: export WITH_TEST_TOOLS := 1
+test: system-deps install-dev messages interop-deps
 	$(PY) -m pytest
 
 lint: install-dev

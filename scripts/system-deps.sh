@@ -2,12 +2,14 @@
 # Install the Debian packages the portal needs, if they are missing:
 #   fonts-noto-cjk  the Japanese font badge images are drawn with (never assumed present)
 #   gettext         compiles the translations (msgfmt)
-#   chromium        the real browser the journey tests drive (tests only)
+#   chromium        the real browser the journey tests drive (WITH_TEST_TOOLS=1)
+#   nodejs npm      run the independent badge verifier in interop/ (WITH_TEST_TOOLS=1)
 set -euo pipefail
 need=()
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || need+=(fonts-noto-cjk)
 command -v msgfmt >/dev/null || need+=(gettext)
-if [ "${WITH_BROWSER:-0}" = 1 ]; then
+if [ "${WITH_TEST_TOOLS:-0}" = 1 ]; then
+  command -v node >/dev/null || need+=(nodejs npm)
   [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0

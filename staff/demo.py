@@ -252,12 +252,17 @@ def seed(out: TextIO) -> None:
     out.write(
         f"Staff directory: {len(departments)} departments, {StaffMember.objects.count()} people ({people} new).\n"
     )
-    out.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):\n")
+
+
+def summary(out: TextIO) -> None:
+    """Printed last by seed_demo, so the accounts are the first thing a tester sees."""
+    accounts = {role: StaffMember.objects.get(employee_number=row[0]) for role, row in DEMO_ACCOUNTS.items()}
+    out.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):\n")
     out.write(f"  staff member     {accounts['staff'].email}\n")
     out.write(f"  head of section  {accounts['head'].email}\n")
     out.write(
-        f"  HR (人事課)       {hr.email}  (two-step verification: authenticator secret "
-        f"{DEMO_TOTP_SECRET}, or run `manage.py demo_totp` for the current code)\n"
+        f"  HR (人事課)       {accounts['hr'].email}  (two-step verification: authenticator secret "
+        f"{DEMO_TOTP_SECRET}, or run `.venv/bin/python manage.py demo_totp` for the current code)\n"
     )
     out.write(f"Portal: {settings.PORTAL_BASE_URL}/\n")
 

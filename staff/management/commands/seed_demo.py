@@ -18,12 +18,16 @@ class Command(BaseCommand):
     help = "Load demo data (departments, staff, courses, enrolments, badges). Idempotent."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        modules = []
         for app_config in apps.get_app_configs():
             try:
-                module = importlib.import_module(f"{app_config.name}.demo")
+                modules.append(importlib.import_module(f"{app_config.name}.demo"))
             except ModuleNotFoundError as exc:
                 if exc.name != f"{app_config.name}.demo":
                     raise
-                continue
+        for module in modules:
             with transaction.atomic():
                 module.seed(self.stdout)
+        for module in modules:
+            if hasattr(module, "summary"):
+                module.summary(self.stdout)
