@@ -234,3 +234,33 @@ class Assignment(models.Model):
 
     def covers(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class RecordAccess(models.Model):
+    """Who looked at whose record, when and why (個人情報保護法: views of personal data are logged).
+
+    Written by ``staff.services.record_access_log`` from every page where HR or a head of
+    section opens another person's record; HR reviews it in the admin.
+    """
+
+    viewer = models.ForeignKey(
+        StaffMember, verbose_name=_("viewed by"), on_delete=models.PROTECT, related_name="record_views_made"
+    )
+    subject = models.ForeignKey(
+        StaffMember, verbose_name=_("whose record"), on_delete=models.PROTECT, related_name="record_views_received"
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    purpose = models.CharField(_("purpose"), max_length=200)
+    path = models.CharField(_("page"), max_length=300)
+
+    class Meta:
+        verbose_name = _("record access")
+        verbose_name_plural = _("record access log")
+        ordering = ["-at"]
+        indexes = [
+            # "Who looked at this person's record" (HR review, newest first).
+            models.Index(fields=["subject", "-at"], name="recordaccess_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_id} → {self.subject_id} @ {self.at:%Y-%m-%d %H:%M}"

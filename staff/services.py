@@ -163,3 +163,12 @@ def staff_upsert(
     if department is not None:
         staff_assign(staff=staff, department=department, grade=grade, job_family=job_family, on=on)
     return staff, created
+
+
+def record_access_log(*, viewer: StaffMember, subject: StaffMember, purpose: str, path: str) -> None:
+    """Log that ``viewer`` opened ``subject``'s record. Looking at one's own record is not logged."""
+    from .models import RecordAccess
+
+    if viewer.pk == subject.pk:
+        return
+    RecordAccess.objects.create(viewer=viewer, subject=subject, purpose=purpose[:200], path=path[:300])
