@@ -136,7 +136,7 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
         "socket_timeout": 5,
         "socket_connect_timeout": 5,
     }
