@@ -172,3 +172,48 @@ def record_access_log(*, viewer: StaffMember, subject: StaffMember, purpose: str
     if viewer.pk == subject.pk:
         return
     RecordAccess.objects.create(viewer=viewer, subject=subject, purpose=purpose[:200], path=path[:300])
+
+
+@transaction.atomic
+def staff_create_many(*, people: list[StaffMember], on: dict[str, dt.date] | None = None) -> None:
+    """Create many new people at once (a first roster import of a whole city), in bulk.
+
+    Each new person ends up as ``staff_upsert`` leaves a new person: an unusable password, the
+    verified primary email address, the ``staff`` role and, with a department, a current
+    assignment from ``on[employee_number]`` (default: today). ``people`` are unsaved
+    StaffMember instances; they get their primary keys. Raises IntegrityError if an employee
+    number or an email address is taken already (use ``staff_upsert`` for existing people).
+    """
+    today = _today()
+    on = on or {}
+    for person in people:
+        person.email = person.email.strip().lower()
+        person.set_unusable_password()
+        if person.department_id is None:
+            person.grade, person.job_family = "", ""  # as staff_upsert: they come with a post only
+    StaffMember.objects.bulk_create(people, batch_size=500)
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=person, email=person.email, verified=True, primary=True) for person in people],
+        batch_size=500,
+    )
+    staff_role = Group.objects.get(name=roles.STAFF)
+    membership = StaffMember.groups.through
+    membership.objects.bulk_create(
+        [membership(staffmember_id=person.pk, group_id=staff_role.pk) for person in people],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                staff=person,
+                department_id=person.department_id,
+                grade=person.grade,
+                job_family=person.job_family,
+                valid_from=on.get(person.employee_number) or today,
+            )
+            for person in people
+            if person.department_id is not None
+        ],
+        batch_size=500,
+    )

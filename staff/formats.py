@@ -1,0 +1,151 @@
+"""File formats for HR's personnel roster: CSV as Japanese Excel writes it, and XLSX.
+
+django-import-export cannot choose a text encoding in the admin (stack notes, pitfall 8), and
+Excel on a Japanese Windows PC saves "CSV (comma delimited)" as CP932, which strict
+``shift_jis`` cannot decode (髙, ①, ㈱). ``RosterCSV`` therefore reports itself as binary, so
+the admin hands it the raw bytes, and decodes them itself: UTF-8 (with or without a BOM) first,
+then CP932. On export it writes UTF-8 with a BOM, which Excel opens correctly.
+
+Anything that makes a file unreadable raises ``RosterFileError`` with a message for HR.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from typing import Any
+
+import tablib
+from django.utils.translation import gettext as _
+from import_export.formats import base_formats
+
+#: Characters that never occur in a text CSV but always in binary junk (tab, CR, LF allowed).
+_CONTROL_CHARS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\r\n")
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+class RosterFileError(ValueError):
+    """The uploaded file cannot be read as a roster. ``str(error)`` is the message for HR."""
+
+
+def _expired() -> RosterFileError:
+    # The confirm step came after the cached upload expired (CacheStorage keeps it a day).
+    return RosterFileError(_("The uploaded file is no longer available: upload it again."))
+
+
+def decode_roster_bytes(data: bytes | str | None) -> str:
+    """Bytes from the upload to text: UTF-8 (BOM or not), else CP932 (Excel's "Shift_JIS")."""
+    if data is None:
+        raise _expired()
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    if not data.strip():
+        raise RosterFileError(_("The file is empty."))
+    if data.startswith(_ZIP_MAGIC):
+        raise RosterFileError(_("This file is an Excel workbook: choose the xlsx format."))
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _CONTROL_CHARS.intersection(text):
+            break
+        return text
+    raise RosterFileError(
+        _(
+            "The file is not a CSV text file in UTF-8 or Shift_JIS (CP932). "
+            "In Excel, save it as “CSV UTF-8” or “CSV (comma delimited)”."
+        )
+    )
+
+
+def _blank(cells: list[Any]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def rows_to_dataset(rows: list[list[Any]]) -> tablib.Dataset:
+    """The first row is the header row. Trailing blank rows (Excel leaves them) are dropped;
+    short rows are padded, so the row numbers HR sees still match the spreadsheet's."""
+    while rows and _blank(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise RosterFileError(_("The file is empty."))
+    headers = ["" if cell is None else str(cell).strip() for cell in rows[0]]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len(rows) == 1:
+        raise RosterFileError(_("The file has a header row but no data rows."))
+    width = len(headers)
+    dataset = tablib.Dataset(headers=headers)
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) > width:
+            if not _blank(row[width:]):
+                raise RosterFileError(
+                    _("Line %(line)d has more cells than the header row has columns.") % {"line": line}
+                )
+            row = row[:width]
+        elif len(row) < width:
+            row = list(row) + [""] * (width - len(row))
+        dataset.append(row)
+    return dataset
+
+
+class RosterCSV(base_formats.CSV):
+    """CSV in UTF-8, UTF-8 with BOM or CP932; exported as UTF-8 with BOM for Excel."""
+
+    def is_binary(self) -> bool:
+        return True
+
+    def get_read_mode(self) -> str:
+        return "rb"
+
+    def create_dataset(self, in_stream: bytes | str | None, **kwargs: Any) -> tablib.Dataset:
+        text = decode_roster_bytes(in_stream)
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            raise RosterFileError(_("The file is not a valid CSV file (%(error)s).") % {"error": exc}) from exc
+        return rows_to_dataset(rows)
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
+        return str(super().export_data(dataset, **kwargs)).encode("utf-8-sig")
+
+
+def _xlsx_cell(value: Any) -> Any:
+    """Numbers typed into Excel come back as int/float: make them the text HR typed."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0, 0):
+        return value.date()
+    return value
+
+
+class RosterXLSX(base_formats.XLSX):
+    """The first sheet of an Excel workbook."""
+
+    def create_dataset(self, in_stream: bytes | None, **kwargs: Any) -> tablib.Dataset:
+        import openpyxl
+
+        if in_stream is None:
+            raise _expired()
+        if not in_stream:
+            raise RosterFileError(_("The file is empty."))
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise RosterFileError(_("The file is not a valid Excel workbook (xlsx).")) from exc
+        try:
+            sheet = book.worksheets[0]
+            rows = [[_xlsx_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+        return rows_to_dataset(rows)
+
+
+ROSTER_FORMATS = [RosterCSV, RosterXLSX]
