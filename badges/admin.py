@@ -12,8 +12,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
-from .models import Award, BadgeClass, Issuer, SigningKey
+from . import services, verification
+from .models import Award, BadgeClass, ExternalBadge, Issuer, SigningKey
 
 
 class SigningKeyInline(admin.TabularInline):
@@ -98,6 +98,7 @@ class AwardAdmin(admin.ModelAdmin):
         "assertion",
         "baked_image",
         "notified_at",
+        "reminded_at",
         "revoked_at",
         "revocation_reason",
         "is_current",
@@ -125,6 +126,7 @@ class AwardAdmin(admin.ModelAdmin):
                     "image_large",
                     "baked_image",
                     "notified_at",
+                    "reminded_at",
                 )
             },
         ),
@@ -217,4 +219,142 @@ class AwardAdmin(admin.ModelAdmin):
         count = sum(services.award_requeue(award=a) for a in queryset.filter(status=Award.Status.FAILED))
         self.message_user(
             request, ngettext("%(n)d badge queued again.", "%(n)d badges queued again.", count) % {"n": count}
+        )
+
+
+class RejectForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why it is not recognised"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Shown to the staff member in their learning portfolio."),
+    )
+
+
+@admin.register(ExternalBadge)
+class ExternalBadgeAdmin(admin.ModelAdmin):
+    """HR's queue of badges staff earned elsewhere: check, say what each is worth, confirm."""
+
+    list_display = [
+        "achievement_name",
+        "holder",
+        "issuer_name",
+        "standard",
+        "verification_result",
+        "status",
+        "hours",
+        "created_at",
+    ]
+    list_filter = ["status", "standard", "verification_status"]
+    search_fields = [
+        "holder__employee_number",
+        "holder__family_name",
+        "holder__given_name",
+        "achievement_name",
+        "issuer_name",
+    ]
+    list_select_related = ["holder"]
+    date_hierarchy = "created_at"
+    actions = ["confirm_selected", "reject_selected"]
+    fieldsets = (
+        (None, {"fields": ("holder", "achievement_name", "achievement_description", "skills", "issuer_name")}),
+        (
+            _("Verification"),
+            {
+                "fields": (
+                    "verification_result",
+                    "checked_at",
+                    "standard",
+                    "issuer_id",
+                    "issuer_url",
+                    "credential_id",
+                    "issued_on",
+                    "expires_at",
+                    "original",
+                )
+            },
+        ),
+        (_("HR decision"), {"fields": ("status", "recognised_as", "hours", "hr_note", "confirmed_by", "confirmed_at")}),
+        (_("Full verification report"), {"classes": ("collapse",), "fields": ("verification",)}),
+    )
+    readonly_fields = [
+        "holder",
+        "achievement_name",
+        "achievement_description",
+        "skills",
+        "issuer_name",
+        "issuer_id",
+        "issuer_url",
+        "credential_id",
+        "issued_on",
+        "expires_at",
+        "standard",
+        "verification_result",
+        "checked_at",
+        "original",
+        "status",
+        "confirmed_by",
+        "confirmed_at",
+        "verification",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # staff add them from their portfolio, where they are verified
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # reject instead: the holder sees why
+
+    @admin.display(description=_("verification"), ordering="verification_status")
+    def verification_result(self, obj: ExternalBadge) -> str:
+        return f"{verification.STATUS_LABELS.get(obj.verification_status, obj.verification_status)}: " + str(
+            verification.message_for(obj.verification_code)
+        )
+
+    @admin.display(description=_("original file"))
+    def original(self, obj: ExternalBadge) -> str:
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("badges:portfolio_original", args=[obj.public_id]),
+            obj.original_name or obj.get_original_kind_display(),
+        )
+
+    @admin.action(description=_("Confirm selected badges (they count in the training record)"), permissions=["change"])
+    def confirm_selected(self, request: HttpRequest, queryset: QuerySet[ExternalBadge]) -> None:
+        count = sum(services.external_badge_confirm(badge=b, by=request.user) for b in queryset)  # type: ignore[arg-type]
+        self.message_user(
+            request,
+            ngettext("%(n)d badge confirmed.", "%(n)d badges confirmed.", count) % {"n": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Do not recognise selected badges (a note is required)"), permissions=["change"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[ExternalBadge]) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = RejectForm(request.POST)
+            if form.is_valid():
+                count = sum(
+                    services.external_badge_reject(badge=b, by=request.user, note=form.cleaned_data["note"])  # type: ignore[arg-type]
+                    for b in queryset
+                )
+                self.message_user(
+                    request,
+                    ngettext("%(n)d badge not recognised.", "%(n)d badges not recognised.", count) % {"n": count},
+                    messages.SUCCESS,
+                )
+                return None
+        else:
+            form = RejectForm()
+        return TemplateResponse(
+            request,
+            "admin/badges/externalbadge/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Do not recognise badges"),
+                "form": form,
+                "badges": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
         )

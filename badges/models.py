@@ -97,6 +97,11 @@ class BadgeClass(models.Model):
         _("valid for (days)"), null=True, blank=True, help_text=_("Empty: the badge does not expire.")
     )
     hours = models.DecimalField(_("learning hours"), max_digits=6, decimal_places=1, null=True, blank=True)
+    renewal_url = models.URLField(
+        _("renewal course page"),
+        blank=True,
+        help_text=_("Where a holder renews this badge before it expires; linked from the expiry reminder."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -158,6 +163,7 @@ class Award(models.Model):
     assertion = models.JSONField(_("OB 2.0 assertion"), null=True, blank=True)
     baked_image = models.FileField(_("baked image"), upload_to="awards/%Y/%m/", blank=True)
     notified_at = models.DateTimeField(_("holder notified at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("expiry reminder sent at"), null=True, blank=True, editable=False)
 
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
@@ -207,3 +213,114 @@ class Award(models.Model):
     def is_expired(self, at: object | None = None) -> bool:
         moment = at or timezone.now()
         return bool(self.expires_at and self.expires_at <= moment)  # type: ignore[operator]
+
+
+class ExternalBadgeQuerySet(models.QuerySet["ExternalBadge"]):
+    def counted(self) -> ExternalBadgeQuerySet:
+        """Badges HR has confirmed: they count in the training record like internal ones."""
+        return self.filter(status=ExternalBadge.Status.CONFIRMED)
+
+    def shown_in_record(self) -> ExternalBadgeQuerySet:
+        return self.exclude(status=ExternalBadge.Status.REJECTED)
+
+
+def _external_upload_to(instance: ExternalBadge, filename: str) -> str:
+    # The name the person gave the file is kept in ``original_name``, not in the path.
+    suffix = ".png" if instance.original_kind == ExternalBadge.Kind.PNG else ".json"
+    return f"external-badges/{timezone.now():%Y/%m}/{instance.public_id}{suffix}"
+
+
+class ExternalBadge(models.Model):
+    """A badge a staff member earned elsewhere (Chuo University, the Open Badge Network, any
+    OB 2.0/3.0 issuer) and added to their learning portfolio.
+
+    The portal verifies it when it is added and keeps the original file; HR confirms it (and
+    says how many hours it is worth and what it is recognised as) before it counts in the
+    training record. The mapping to courses and skills belongs to the courses app.
+    """
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Waiting for HR confirmation")
+        CONFIRMED = "confirmed", _("Confirmed by HR")
+        REJECTED = "rejected", _("Not recognised")
+
+    class Standard(models.TextChoices):
+        OB2 = "2.0", _("Open Badges 2.0")
+        OB3 = "3.0", _("Open Badges 3.0")
+
+    class Kind(models.TextChoices):
+        PNG = "png", _("Baked PNG image")
+        JSON = "json", _("Credential JSON")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="external_badges",
+        verbose_name=_("holder"),
+    )
+    original_file = models.FileField(_("original file"), upload_to=_external_upload_to)
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    original_kind = models.CharField(_("file type"), max_length=4, choices=Kind.choices)
+    file_sha256 = models.CharField(max_length=64, editable=False)
+
+    standard = models.CharField(_("standard"), max_length=3, choices=Standard.choices)
+    credential_id = models.CharField(_("credential id"), max_length=500, blank=True)
+    issuer_name = models.CharField(_("issuer"), max_length=300, blank=True)
+    issuer_id = models.CharField(_("issuer id"), max_length=500, blank=True)
+    issuer_url = models.CharField(_("issuer website"), max_length=500, blank=True)
+    achievement_name = models.CharField(_("achievement"), max_length=300, blank=True)
+    achievement_description = models.TextField(_("description"), blank=True)
+    skills = models.JSONField(_("skills"), default=list, blank=True, help_text=_("Alignment names in the badge."))
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    verification_status = models.CharField(_("verification result"), max_length=20)
+    verification_code = models.CharField(_("verification reason"), max_length=40)
+    verification = models.JSONField(_("verification report"), default=dict, blank=True)
+    checked_at = models.DateTimeField(_("checked at"))
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    hours = models.DecimalField(_("learning hours"), max_digits=6, decimal_places=1, null=True, blank=True)
+    recognised_as = models.CharField(
+        _("recognised as"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the city recognises this badge as, e.g. an equivalent course or training."),
+    )
+    hr_note = models.TextField(_("HR note"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    confirmed_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
+
+    objects = ExternalBadgeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("external badge")
+        verbose_name_plural = _("external badges")
+        ordering = ["-created_at"]
+        indexes = [
+            # A person's portfolio and training record.
+            models.Index(fields=["holder", "status"], name="extbadge_holder_status_idx"),
+            # HR's queue of badges waiting for confirmation.
+            models.Index(fields=["status", "created_at"], name="extbadge_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.achievement_name or self.credential_id} ({self.issuer_name})"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def public_url(self) -> str:
+        """An https address where the issuer publishes this badge (OB 2.0 hosted id), if any."""
+        return self.credential_id if self.credential_id.startswith("https://") else ""

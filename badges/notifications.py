@@ -1,4 +1,5 @@
-"""Tell the holder that a badge was issued or revoked (email, in the holder's language).
+"""Tell the holder that a badge was issued, revoked or is about to expire (email, in the
+holder's language).
 
 The claim on ``notified_at`` makes the email at-most-once per award even when the task is
 delivered twice; a send that fails releases the claim so that the retry sends it.
@@ -6,7 +7,9 @@ delivered twice; a send that fails releases the claim so that the retry sends it
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import smtplib
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,12 +20,11 @@ logger = logging.getLogger(__name__)
 
 
 def award_notify_enqueue(award_id: int) -> None:
+    from hachioji_portal.queueing import publish
+
     from .tasks import award_notify_task
 
-    try:
-        award_notify_task.apply_async(args=[award_id])
-    except Exception:
-        logger.warning("Could not queue the email for award %s; the sweep will retry", award_id, exc_info=True)
+    publish(award_notify_task, args=(award_id,))  # if down, the sweep sends it later
 
 
 def award_notify_holder(*, award_id: int) -> str:
@@ -46,7 +48,7 @@ def award_notify_holder(*, award_id: int) -> str:
                 "badge_name": _badge_name(award),
                 "issuer_name": award.issuer.name,
                 "expires_at": award.expires_at,
-                "award_url": links.absolute(f"/badges/{award.public_id}/"),
+                "award_url": links.award_page_url(award.public_id),
             },
         )
         message.attach(f"badge-{award.public_id}.png", image, "image/png")
@@ -59,12 +61,11 @@ def award_notify_holder(*, award_id: int) -> str:
 
 
 def award_revoked_notify_enqueue(award_id: int) -> None:
+    from hachioji_portal.queueing import publish
+
     from .tasks import award_revoked_notify_task
 
-    try:
-        award_revoked_notify_task.apply_async(args=[award_id])
-    except Exception:
-        logger.warning("Could not queue the revocation email for award %s", award_id, exc_info=True)
+    publish(award_revoked_notify_task, args=(award_id,))
 
 
 def award_revoked_notify_holder(*, award_id: int) -> str:
@@ -83,3 +84,65 @@ def _badge_name(award: Award) -> str:
     if award.recipient.preferred_language == "en" and award.badge_class.name_en:
         return award.badge_class.name_en
     return award.badge_class.name
+
+
+def awards_remind_expiring(*, now: dt.datetime, days: int, limit: int = 2000) -> int:
+    """Email holders whose badge expires within ``days``, once per award; returns emails sent.
+
+    1. Pick issued, current awards expiring in (now, now + days] that were never reminded,
+       leaving out those whose holder already holds a later copy of the same badge (renewed).
+    2. Claim each with a conditional update of ``reminded_at``, so two beat runs (or a
+       duplicate task) send one email.
+    3. Send in the holder's language with a link to the course that renews the badge; a
+       failed send releases the claim so that the next run tries again.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from staff.emails import send_templated_email
+
+    from . import links
+
+    renewed = Award.objects.filter(
+        recipient=OuterRef("recipient"),
+        badge_class=OuterRef("badge_class"),
+        status=Award.Status.ISSUED,
+        is_current=True,
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=OuterRef("expires_at")))
+    due = (
+        Award.objects.filter(
+            status=Award.Status.ISSUED,
+            is_current=True,
+            reminded_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + dt.timedelta(days=days),
+        )
+        .exclude(Exists(renewed))
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for award_id in list(due):
+        if not Award.objects.filter(pk=award_id, reminded_at__isnull=True).update(reminded_at=now):
+            continue
+        award = Award.objects.select_related("badge_class", "recipient").get(pk=award_id)
+        try:
+            send_templated_email(
+                to=award.recipient,
+                template="badge-expiring",
+                context={
+                    "badge_name": _badge_name(award),
+                    "expires_on": timezone.localdate(award.expires_at).isoformat(),
+                    "renewal_url": award.badge_class.renewal_url,
+                    "award_url": links.award_page_url(award.public_id),
+                },
+            )
+        except (OSError, smtplib.SMTPException):
+            # The mail server is away: release the claim, the next run tries again.
+            Award.objects.filter(pk=award_id).update(reminded_at=None)
+            logger.warning("Could not send the expiry reminder for award %s", award_id, exc_info=True)
+            continue
+        except BaseException:
+            Award.objects.filter(pk=award_id).update(reminded_at=None)
+            raise
+        sent += 1
+    return sent

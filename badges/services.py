@@ -1,18 +1,26 @@
 """Writes for Open Badges. Other apps (courses) call ``award_request``; workers call
-``award_ensure_issued``; HR's admin calls ``award_revoke`` and ``award_reissue``."""
+``award_ensure_issued``; HR's admin calls ``award_revoke`` and ``award_reissue``; holders
+change who sees a badge (``award_set_visibility``, ``award_share_link_renew``) and add badges
+from elsewhere to their portfolio (``external_badge_add``), which HR confirms or rejects."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import uuid
+from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from staff.models import StaffMember
 
-from .models import Award, BadgeClass
+from . import baking, verification
+from .models import Award, BadgeClass, ExternalBadge
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +30,12 @@ def award_enqueue(award_id: int) -> bool:
 
     The pending award row is the outbox: the periodic sweep queues it again later.
     """
+    from hachioji_portal.queueing import publish
+
     from .tasks import award_issue_task
 
-    try:
-        award_issue_task.apply_async(args=[award_id])
-    except Exception:  # kombu.exceptions.OperationalError, redis errors, socket timeouts
-        logger.warning("Could not queue award %s; the sweep will retry", award_id, exc_info=True)
-        return False
+    if not publish(award_issue_task, args=(award_id,)):
+        return False  # logged; the sweep queues it later
     Award.objects.filter(pk=award_id).update(queued_at=timezone.now())
     return True
 
@@ -151,3 +158,165 @@ def award_requeue(*, award: Award) -> bool:
     if updated:
         transaction.on_commit(lambda: award_enqueue(award.pk), robust=True)
     return bool(updated)
+
+
+# ---------------------------------------------------------------------- sharing
+
+
+@transaction.atomic
+def award_set_visibility(*, award: Award, visibility: str, by: StaffMember) -> bool:
+    """Who may see a badge: only the holder, city staff, or anyone with the share link.
+
+    Takes effect at once: the share page and the baked image check it on every request.
+    Returns False if nothing changed.
+    """
+    if visibility not in Award.Visibility.values:
+        raise ValueError(f"unknown visibility {visibility!r}")
+    changed = Award.objects.filter(pk=award.pk).exclude(visibility=visibility).update(visibility=visibility)
+    award.refresh_from_db(fields=["visibility"])
+    if changed:
+        logger.info("award %s visibility set to %s by %s", award.pk, visibility, by.pk)
+    return bool(changed)
+
+
+@transaction.atomic
+def award_share_link_renew(*, award: Award, by: StaffMember) -> uuid.UUID:
+    """Withdraw the current share link (it answers 404 from now on) and issue a new one."""
+    token = uuid.uuid4()
+    Award.objects.filter(pk=award.pk).update(share_token=token)
+    award.refresh_from_db(fields=["share_token"])
+    logger.info("award %s share link renewed by %s", award.pk, by.pk)
+    return token
+
+
+# ---------------------------------------------------------- the learning portfolio
+
+
+class ExternalBadgeRefused(Exception):
+    """The badge cannot be added; ``code`` is a verification message code, ``report`` the check."""
+
+    def __init__(self, code: str, report: verification.Report | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.report = report
+
+
+# Results that say the badge is not genuine (or was withdrawn by its issuer): refused.
+# Expired and "cannot be checked here" badges are kept, marked as such, for HR to judge.
+_REFUSED = (verification.ERROR, verification.INVALID, verification.REVOKED)
+
+
+@transaction.atomic
+def external_badge_add(
+    *, holder: StaffMember, data: bytes, filename: str = "", now: dt.datetime | None = None
+) -> ExternalBadge:
+    """Verify a badge earned elsewhere and add it to ``holder``'s portfolio, keeping the file.
+
+    1. Verify it (the holder's email is checked against the hashed recipient, for HR to see).
+    2. Refuse it if it cannot be read, is not genuine, is revoked, was issued by this portal
+       (it is in "My badges" already) or is already in the portfolio.
+    3. Record what it says and the verification result, and store the original bytes.
+    """
+    now = now or timezone.now()
+    report = verification.verify_bytes(data, email=holder.email, now=now)
+    if report.status in _REFUSED:
+        raise ExternalBadgeRefused(report.code, report)
+    if report.is_own:
+        raise ExternalBadgeRefused("own_badge", report)
+    main = report.main
+    if main is None:  # cannot happen: a report that is not an error has findings
+        raise ExternalBadgeRefused("unreadable", report)
+    digest = hashlib.sha256(data).hexdigest()
+    mine = ExternalBadge.objects.filter(holder=holder).exclude(status=ExternalBadge.Status.REJECTED)
+    same = Q(file_sha256=digest)
+    if main.credential_id:
+        same |= Q(credential_id=main.credential_id, issuer_id=main.issuer_id)
+    if mine.filter(same).exists():
+        raise ExternalBadgeRefused("duplicate", report)
+    is_png = data.startswith(baking.PNG_SIGNATURE)
+    badge = ExternalBadge(
+        holder=holder,
+        original_name=filename[:200],
+        original_kind=ExternalBadge.Kind.PNG if is_png else ExternalBadge.Kind.JSON,
+        file_sha256=digest,
+        standard=main.standard,
+        credential_id=main.credential_id,
+        issuer_name=main.issuer_name,
+        issuer_id=main.issuer_id,
+        issuer_url=main.issuer_url,
+        achievement_name=main.achievement_name,
+        achievement_description=main.achievement_description,
+        skills=list(main.skills),
+        issued_on=timezone.localdate(main.issued_at) if main.issued_at else None,
+        expires_at=main.expires_at,
+        verification_status=report.status,
+        verification_code=report.code,
+        verification=report.to_dict(messages=False),
+        checked_at=report.checked_at,
+    )
+    badge.original_file.save("original", ContentFile(data), save=False)
+    badge.save()
+    logger.info("external badge %s added by %s (%s)", badge.pk, holder.pk, report.code)
+    return badge
+
+
+@transaction.atomic
+def external_badge_confirm(
+    *,
+    badge: ExternalBadge,
+    by: StaffMember,
+    hours: Decimal | None = None,
+    recognised_as: str | None = None,
+    note: str | None = None,
+) -> bool:
+    """HR recognises the badge: it counts in the training record from now on.
+
+    ``hours``, ``recognised_as`` and ``note`` replace the stored values when given. Returns
+    False if it was already confirmed.
+    """
+    fields: dict[str, Any] = {
+        "status": ExternalBadge.Status.CONFIRMED,
+        "confirmed_by": by,
+        "confirmed_at": timezone.now(),
+    }
+    if hours is not None:
+        fields["hours"] = hours
+    if recognised_as is not None:
+        fields["recognised_as"] = recognised_as.strip()
+    if note is not None:
+        fields["hr_note"] = note.strip()
+    changed = ExternalBadge.objects.filter(pk=badge.pk).exclude(status=ExternalBadge.Status.CONFIRMED).update(**fields)
+    badge.refresh_from_db()
+    if changed:
+        logger.info("external badge %s confirmed by %s", badge.pk, by.pk)
+    return bool(changed)
+
+
+@transaction.atomic
+def external_badge_reject(*, badge: ExternalBadge, by: StaffMember, note: str) -> bool:
+    """HR does not recognise the badge (the note tells the holder why). False if already rejected."""
+    note = note.strip()
+    if not note:
+        raise ValueError("a rejection needs a note")
+    changed = (
+        ExternalBadge.objects.filter(pk=badge.pk)
+        .exclude(status=ExternalBadge.Status.REJECTED)
+        .update(status=ExternalBadge.Status.REJECTED, confirmed_by=by, confirmed_at=timezone.now(), hr_note=note)
+    )
+    badge.refresh_from_db()
+    if changed:
+        logger.info("external badge %s rejected by %s", badge.pk, by.pk)
+    return bool(changed)
+
+
+@transaction.atomic
+def external_badge_remove(*, badge: ExternalBadge, by: StaffMember) -> None:
+    """The holder takes back a badge HR has not confirmed (a confirmed one is part of the record)."""
+    locked = ExternalBadge.objects.select_for_update().get(pk=badge.pk)
+    if locked.status == ExternalBadge.Status.CONFIRMED:
+        raise ValueError("a confirmed badge is part of the training record; ask HR to remove it")
+    file_name = locked.original_file.name
+    storage = locked.original_file.storage
+    locked.delete()
+    transaction.on_commit(lambda: storage.delete(file_name), robust=True)
+    logger.info("external badge %s removed by %s", badge.pk, by.pk)

@@ -49,8 +49,11 @@ def award_notify_task(self: object, award_id: int) -> str:
 def awards_sweep_task(older_than_seconds: int = 120) -> int:
     """Queue again every award still pending after ``older_than_seconds`` (lost messages,
     a broker that was down at completion time). Run by celery beat every minute."""
+    from hachioji_portal.queueing import reset
+
     from .services import awards_requeue_stale
 
+    reset()  # this worker just received a message: the broker is up again
     return awards_requeue_stale(older_than=dt.timedelta(seconds=older_than_seconds), now=timezone.now())
 
 
@@ -61,3 +64,14 @@ def award_revoked_notify_task(self: object, award_id: int) -> str:
     from .notifications import award_revoked_notify_holder
 
     return award_revoked_notify_holder(award_id=award_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3)
+def awards_expiry_remind_task() -> int:
+    """Email holders whose badges expire within BADGE_EXPIRY_REMINDER_DAYS (once per badge).
+    Run by celery beat every hour; each award is claimed before its email is sent."""
+    from django.conf import settings
+
+    from .notifications import awards_remind_expiring
+
+    return awards_remind_expiring(now=timezone.now(), days=settings.BADGE_EXPIRY_REMINDER_DAYS)

@@ -1,4 +1,5 @@
-"""Everything an outsider may reach, with no login: hosted badge JSON, images, status lists.
+"""Everything an outsider may reach, with no login: hosted badge JSON, images, status lists,
+share pages and QR codes, and badge verification (page and JSON API).
 
 Kept apart from the staff portal so it can be served by a separate public deployment.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from django.urls import path
 
 from . import views_public as views
+from . import views_share, views_verify
 
 app_name = "public"
 
@@ -19,4 +21,9 @@ urlpatterns = [
     path("assertions/<uuid:public_id>", views.assertion, name="assertion"),
     path("assertions/<uuid:public_id>/credential.json", views.credential, name="credential"),
     path("assertions/<uuid:public_id>/image.png", views.award_image, name="award_image"),
+    path("assertions/<uuid:public_id>/qr.svg", views_share.assertion_qr, name="assertion_qr"),
+    path("share/<uuid:share_token>/", views_share.share, name="share"),
+    path("share/<uuid:share_token>/qr.svg", views_share.share_qr, name="share_qr"),
+    path("verify/", views_verify.verify_page, name="verify"),
+    path("api/verify", views_verify.verify_api, name="verify_api"),
 ]

@@ -313,6 +313,13 @@ BADGE_FONT_PATHS = env_list(
         "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
     ],
 )
+# Holders are emailed this many days before a badge expires (once per badge).
+BADGE_EXPIRY_REMINDER_DAYS = env_int("BADGE_EXPIRY_REMINDER_DAYS", 30, minimum=1)
+# Public verify page and API: badge checks per client address per minute, and the upload limit.
+BADGE_VERIFY_RATE_LIMIT = env_int("BADGE_VERIFY_RATE_LIMIT", 30, minimum=1)
+BADGE_VERIFY_MAX_BYTES = env_int("BADGE_VERIFY_MAX_BYTES", 5 * 1024 * 1024, minimum=64 * 1024)
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: use REMOTE_ADDR).
+PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
@@ -334,4 +341,5 @@ LOGGING = {
 # --- Periodic tasks (celery beat, stored by django-celery-beat) -------------------------
 CELERY_BEAT_SCHEDULE = {
     "awards-sweep": {"task": "badges.tasks.awards_sweep_task", "schedule": 60.0},
+    "badges-expiry-reminders": {"task": "badges.tasks.awards_expiry_remind_task", "schedule": 3600.0},
 }

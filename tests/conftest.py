@@ -126,3 +126,13 @@ def enqueued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     calls: list[int] = []
     monkeypatch.setattr("badges.services.award_enqueue", lambda award_id: calls.append(award_id) or True)
     return calls
+
+
+@pytest.fixture(autouse=True)
+def _broker_circuit_closed() -> Iterator[None]:
+    """Each test starts believing the broker is up (the circuit is process-wide)."""
+    from hachioji_portal import queueing
+
+    queueing.reset()
+    yield
+    queueing.reset()

@@ -97,3 +97,15 @@ def wait_for(condition, timeout: float = 60.0, interval: float = 0.25) -> bool: 
             return True
         time.sleep(interval)
     return False
+
+
+def sent_emails(tmp_path: Path) -> list[str]:
+    """Emails the worker wrote with Django's file backend (several may share one file)."""
+    folder = tmp_path / "mail"
+    if not folder.exists():
+        return []
+    messages: list[str] = []
+    for path in sorted(folder.glob("*")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        messages.extend(part for part in text.split("-" * 79) if "Message-ID:" in part)
+    return messages

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from badges import baking, credentials, services
 from badges.models import Award
-from tests.worker import running_worker, wait_for
+from tests.worker import running_worker, sent_emails, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -39,13 +39,13 @@ def test_a_completion_becomes_an_issued_baked_badge_and_one_email(
             )
         assert wait_for(lambda: Award.objects.get(pk=award.pk).status == Award.Status.ISSUED, timeout=60)
         assert wait_for(lambda: Award.objects.get(pk=award.pk).notified_at is not None, timeout=30)
-        assert wait_for(lambda: len(list((tmp_path / "mail").glob("*"))) >= 1, timeout=30)
+        assert wait_for(lambda: len(sent_emails(tmp_path)) >= 1, timeout=30)
     award.refresh_from_db()
     with award.baked_image.open("rb") as handle:
         chunks = baking.read_baked(handle.read())
     assert credentials.verify_credential(json.loads(chunks[baking.KEYWORD_OB3])).valid
     assert json.loads(chunks[baking.KEYWORD_OB2])["id"].endswith(str(award.public_id))
-    assert len(list((tmp_path / "mail").glob("*"))) == 1
+    assert len(sent_emails(tmp_path)) == 1
 
 
 def test_a_task_delivered_twice_still_gives_one_issued_award(alice, badge_class, signing_key, private_queue, tmp_path):
@@ -59,8 +59,8 @@ def test_a_task_delivered_twice_still_gives_one_issued_award(alice, badge_class,
         award_issue_task.apply_async(args=[award.pk])
     with running_worker(tmp_path, concurrency=2):
         assert wait_for(lambda: Award.objects.get(pk=award.pk).status == Award.Status.ISSUED, timeout=60)
-        assert wait_for(lambda: len(list((tmp_path / "mail").glob("*"))) >= 1, timeout=30)
+        assert wait_for(lambda: len(sent_emails(tmp_path)) >= 1, timeout=30)
     award.refresh_from_db()
     assert award.attempts == 1
     assert Award.objects.filter(source_key="enrolment:502").count() == 1
-    assert len(list((tmp_path / "mail").glob("*"))) == 1
+    assert len(sent_emails(tmp_path)) == 1
