@@ -343,3 +343,15 @@ CELERY_BEAT_SCHEDULE = {
     "awards-sweep": {"task": "badges.tasks.awards_sweep_task", "schedule": 60.0},
     "badges-expiry-reminders": {"task": "badges.tasks.awards_expiry_remind_task", "schedule": 3600.0},
 }
+
+# --- Training budget (HR dashboard: subsidy spent against budget per fiscal year) -------
+# {fiscal year: yen}, e.g. TRAINING_BUDGET_BY_FISCAL_YEAR="2025:12000000,2026:15000000".
+TRAINING_BUDGET_BY_FISCAL_YEAR: dict[int, int] = {}
+for _item in env_list("TRAINING_BUDGET_BY_FISCAL_YEAR", []):
+    try:
+        _year, _amount = _item.split(":")
+        TRAINING_BUDGET_BY_FISCAL_YEAR[int(_year)] = int(_amount)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"TRAINING_BUDGET_BY_FISCAL_YEAR entries look like 2026:15000000, not {_item!r}"
+        ) from _exc

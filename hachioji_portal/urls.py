@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from badges import views_public as badges_public
+from hachioji_portal.health import health
 from staff import views as staff_views
 
 admin.site.site_header = _("Hachioji City learning portal administration")
@@ -19,7 +21,14 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("me/", include("staff.urls")),
+    path("courses/", include("courses.urls")),
+    path("hr/", include("courses.urls_hr")),
+    path("badges/", include("badges.urls")),
     path("admin/", admin.site.urls),
+    # Public tree: no login, nothing but what badges and their holders make public.
+    path("public/", include("badges.urls_public")),
+    path(".well-known/did.json", badges_public.did_document, name="did_document"),
+    path("health", health, name="health"),
 ]
 
 if settings.DEBUG:

@@ -136,3 +136,18 @@ def _broker_circuit_closed() -> Iterator[None]:
     queueing.reset()
     yield
     queueing.reset()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Transactional tests flush the database afterwards, which also removes the roles and
+    permissions that migrations created. As Django's own runner does, run them after all the
+    other tests, and restore the migrated data after each (serialized_rollback)."""
+    transactional = []
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction"):
+            transactional.append(item)
+            if not marker.kwargs.get("serialized_rollback"):
+                item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}), append=False)
+    others = [item for item in items if item not in set(transactional)]
+    items[:] = others + transactional

@@ -1,0 +1,484 @@
+"""HR's admin for the catalogue and for enrolments (decisions, completion, grade reports)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from staff.formats import RosterCSV, RosterXLSX
+from staff.models import Department
+
+from .forms import CompleteForm, NotCompletedForm, RejectForm
+from .models import (
+    SEAT_STATES,
+    Course,
+    CourseSkill,
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentState,
+    Programme,
+    Provider,
+    Skill,
+)
+from .resources import CourseResource, EnrolmentExportResource, GradeReportResource, SkillResource
+from .services import (
+    BulkOutcome,
+    course_align_badge,
+    enrolments_bulk_approve,
+    enrolments_bulk_complete,
+    enrolments_bulk_not_completed,
+    enrolments_bulk_reject,
+    programme_align_badge,
+    waitlist_promote,
+)
+
+S = EnrolmentState
+
+
+def _count_in(states: tuple[str, ...]) -> Coalesce:
+    subquery = (
+        Enrolment.objects.filter(course=OuterRef("pk"), state__in=states)
+        .order_by()
+        .values("course")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(subquery), Value(0))
+
+
+# CSV in UTF-8, UTF-8 with BOM or CP932 (Excel), and XLSX: the same rules as the roster.
+FILE_FORMATS = [RosterCSV, RosterXLSX]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name", "name_en"]
+
+
+@admin.register(Skill)
+class SkillAdmin(ImportExportModelAdmin):
+    resource_classes = [SkillResource]
+    import_formats = FILE_FORMATS
+    export_formats = FILE_FORMATS
+    list_display = ["code", "name", "name_en", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    search_fields = ["code", "name", "name_en"]
+
+
+class CourseSkillInline(admin.TabularInline):
+    model = CourseSkill
+    extra = 1
+    fields = ["skill", "level"]
+
+
+@admin.register(Course)
+class CourseAdmin(ImportExportModelAdmin):
+    resource_classes = [CourseResource]
+    import_formats = FILE_FORMATS
+    export_formats = FILE_FORMATS
+    list_display = [
+        "code",
+        "title",
+        "provider",
+        "starts_on",
+        "application_closes_on",
+        "seats",
+        "waitlisted",
+        "has_badge",
+        "is_published",
+    ]
+    list_filter = ["provider__kind", "provider", "delivery", "for_promotion", "is_published"]
+    search_fields = ["code", "title", "title_en"]
+    list_select_related = ["provider"]
+    raw_id_fields = ["badge_class"]
+    inlines = [CourseSkillInline]
+    show_full_result_count = False
+    actions = ["promote_waitlist", "align_badges"]
+    fieldsets = (
+        (None, {"fields": ("code", "title", "title_en", "provider", "delivery", "is_published")}),
+        (_("Description"), {"fields": ("description", "description_en", "prerequisites")}),
+        (_("When"), {"fields": ("term", ("starts_on", "ends_on"), ("application_opens_on", "application_closes_on"))}),
+        (_("Size and cost"), {"fields": (("hours", "credits"), "capacity", ("cost", "city_subsidy"))}),
+        (_("Use types and badge"), {"fields": (("for_self_development", "for_promotion"), "badge_class")}),
+    )
+
+    list_per_page = 30
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
+        # Correlated subqueries: computed for the page's rows only, not grouped over every enrolment.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(seats_taken=_count_in(SEAT_STATES), waitlisted_count=_count_in((S.WAITLISTED,)))
+        )
+
+    @admin.display(description=_("badge"), boolean=True, ordering="badge_class")
+    def has_badge(self, obj: Course) -> bool:
+        return obj.badge_class_id is not None
+
+    @admin.display(description=_("seats taken"), ordering="seats_taken")
+    def seats(self, obj: Course) -> str:
+        taken = getattr(obj, "seats_taken", 0)
+        return f"{taken} / {obj.capacity}" if obj.capacity is not None else f"{taken} / —"
+
+    @admin.display(description=_("waiting"), ordering="waitlisted_count")
+    def waitlisted(self, obj: Course) -> str:
+        count = getattr(obj, "waitlisted_count", 0)
+        if not count:
+            return "0"
+        url = reverse("admin:courses_enrolment_changelist") + f"?course={obj.pk}&state={S.WAITLISTED}"
+        return format_html('<a href="{}">{}</a>', url, count)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        course: Course = form.instance
+        if course.badge_class_id:
+            course_align_badge(course=course)
+        if "capacity" in form.changed_data:
+            promoted = waitlist_promote(course=course)
+            if promoted:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d person moved from the waiting list to a seat.",
+                        "%(count)d people moved from the waiting list to a seat.",
+                        len(promoted),
+                    )
+                    % {"count": len(promoted)},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Give free seats to the waiting list"), permissions=["change"])
+    def promote_waitlist(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        total = sum(len(waitlist_promote(course=course)) for course in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d person moved from the waiting list to a seat.",
+                "%(count)d people moved from the waiting list to a seat.",
+                total,
+            )
+            % {"count": total},
+        )
+
+    @admin.action(description=_("Copy skills to the badge's alignments"), permissions=["change"])
+    def align_badges(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        done = [course for course in queryset if course.badge_class_id]
+        for course in done:
+            course_align_badge(course=course)
+        self.message_user(request, gettext("Alignments updated for %(count)d course badges.") % {"count": len(done)})
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "course_count", "badge_class", "is_published"]
+    list_filter = ["is_published"]
+    search_fields = ["code", "name", "name_en"]
+    autocomplete_fields = ["courses"]
+    raw_id_fields = ["badge_class"]
+    list_select_related = ["badge_class"]
+    actions = ["align_badges"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Programme]:
+        return super().get_queryset(request).annotate(n_courses=Count("courses"))
+
+    @admin.display(description=_("courses"), ordering="n_courses")
+    def course_count(self, obj: Programme) -> int:
+        return getattr(obj, "n_courses", 0)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if form.instance.badge_class_id:
+            programme_align_badge(programme=form.instance)
+
+    @admin.action(description=_("Copy the courses' skills to the badge's alignments"), permissions=["change"])
+    def align_badges(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
+        for programme in queryset:
+            programme_align_badge(programme=programme)
+        self.message_user(request, gettext("Alignments updated."))
+
+
+# --- Enrolments ---------------------------------------------------------------------------
+
+
+class EnrolmentEventInline(admin.TabularInline):
+    """The history: read-only, nothing added or removed by hand."""
+
+    model = EnrolmentEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_state", "to_state", "actor", "comment"]
+    readonly_fields = fields
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EnrolmentEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+    AWAITING_HR = "awaiting_hr"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(self.AWAITING_HR, _("Awaiting HR (recommended or waiting)")), *S.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+        value = self.value()
+        if value == self.AWAITING_HR:
+            return queryset.filter(state__in=(S.RECOMMENDED, S.WAITLISTED))
+        if value in S.values:
+            return queryset.filter(state=value)
+        return queryset
+
+
+class CourseFilter(admin.SimpleListFilter):
+    """Courses with requests awaiting HR, soonest deadline first (at most 40 listed).
+
+    Listing every course would put a thousand links on the page; any course can still be
+    chosen with ``?course=<id>`` (the course list links here) or found with the search box.
+    """
+
+    title = _("course")
+    parameter_name = "course"
+    LIMIT = 40
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        pending = Enrolment.objects.filter(course=OuterRef("pk"), state__in=(S.RECOMMENDED, S.WAITLISTED))
+        courses = (
+            Course.objects.filter(Exists(pending))
+            .order_by(F("application_closes_on").asc(nulls_last=True), "code")
+            .only("pk", "code", "title")[: self.LIMIT]
+        )
+        choices = [(str(c.pk), f"{c.code} {c.title}") for c in courses]
+        value = self.value()
+        if value and value not in {pk for pk, _label in choices} and value.isdigit():
+            chosen = Course.objects.filter(pk=value).only("pk", "code", "title").first()
+            if chosen is not None:
+                choices.insert(0, (value, f"{chosen.code} {chosen.title}"))
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(course_id=value) if value.isdigit() else queryset.none()
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    """Divisions and sections; a choice includes everything below it (the path prefix)."""
+
+    title = _("department")
+    parameter_name = "department"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        departments = Department.objects.filter(level__in=("division", "section"), is_active=True).order_by("path")
+        return [(d.code, ("　" if d.level == "section" else "") + d.name) for d in departments]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+        if not self.value():
+            return queryset
+        department = Department.objects.filter(code=self.value()).first()
+        if department is None:
+            return queryset.none()
+        return queryset.filter(staff__department__path__startswith=department.path)
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ImportExportModelAdmin):
+    import_formats = FILE_FORMATS
+    export_formats = FILE_FORMATS
+    list_display = ["course_code", "staff_name", "department", "use_type", "state", "requested_on", "result"]
+    list_filter = [StateFilter, "use_type", DepartmentFilter, CourseFilter]
+    search_fields = [
+        "=staff__employee_number",
+        "staff__family_name",
+        "staff__given_name",
+        "staff__family_name_kana",
+        "course__code",
+        "course__title",
+    ]
+    list_select_related = ["staff", "staff__department", "course"]
+    show_full_result_count = False
+    # 30 rows keep the page fast; bulk actions can still "select all" across pages.
+    list_per_page = 30
+    ordering = ["-requested_at"]
+    inlines = [EnrolmentEventInline]
+    actions = ["approve", "reject", "mark_completed", "mark_not_completed"]
+    readonly_fields = [
+        "staff",
+        "course",
+        "use_type",
+        "reason",
+        "state",
+        "cost",
+        "city_subsidy",
+        "staff_share",
+        "grade",
+        "result_note",
+        "completed_on",
+        "requested_at",
+        "recommended_at",
+        "decided_at",
+        "updated_at",
+    ]
+    fieldsets = (
+        (None, {"fields": ("staff", "course", "use_type", "reason", "state")}),
+        (_("Cost share (as requested)"), {"fields": (("cost", "city_subsidy", "staff_share"),)}),
+        (_("Result"), {"fields": ("grade", "result_note", "completed_on")}),
+        (_("Dates"), {"fields": ("requested_at", "recommended_at", "decided_at", "updated_at")}),
+    )
+
+    # Import = the university's grade report; export = full list or a grade-report sheet.
+    def get_import_resource_classes(self, request: HttpRequest) -> list[type]:
+        return [GradeReportResource]
+
+    def get_export_resource_classes(self, request: HttpRequest) -> list[type]:
+        return [EnrolmentExportResource, GradeReportResource]
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_import_resource_kwargs(request, **kwargs), "actor": request.user}
+
+    # Enrolments are created by staff requests and changed by decisions only.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("course"), ordering="course__code")
+    def course_code(self, obj: Enrolment) -> str:
+        return f"{obj.course.code} {obj.course.title}"
+
+    @admin.display(description=_("staff member"), ordering="staff__family_name_kana")
+    def staff_name(self, obj: Enrolment) -> str:
+        return f"{obj.staff.full_name} ({obj.staff.employee_number})"
+
+    @admin.display(description=_("requested on"), ordering="requested_at")
+    def requested_on(self, obj: Enrolment) -> str:
+        return date_format(timezone.localtime(obj.requested_at), "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("result"))
+    def result(self, obj: Enrolment) -> str:
+        if obj.completed_on is None:
+            return obj.grade or "—"
+        return f"{obj.grade or '—'} ({date_format(obj.completed_on, 'SHORT_DATE_FORMAT')})"
+
+    @admin.display(description=_("department"))
+    def department(self, obj: Enrolment) -> str:
+        return obj.staff.department.name if obj.staff.department else "—"
+
+    def _report(self, request: HttpRequest, outcome: BulkOutcome, done_message: str) -> None:
+        if outcome.done:
+            self.message_user(request, done_message % {"count": len(outcome.done)}, messages.SUCCESS)
+        if outcome.waitlisted:
+            self.message_user(
+                request,
+                gettext("%(count)d put on the waiting list: the course is full.") % {"count": len(outcome.waitlisted)},
+                messages.WARNING,
+            )
+        if outcome.unchanged:
+            self.message_user(
+                request,
+                gettext("%(count)d were already recorded that way (no change).") % {"count": len(outcome.unchanged)},
+                messages.INFO,
+            )
+        for enrolment, error in outcome.errors:
+            self.message_user(
+                request,
+                f"{enrolment.staff.full_name} / {enrolment.course.code}: {error}",
+                messages.ERROR,
+            )
+
+    def _with_form(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Enrolment],
+        form_class: type[forms.Form],
+        title: str,
+        apply: Callable[[forms.Form], None],
+    ) -> HttpResponse | None:
+        """An action that first asks for a reason or a result (an intermediate page), then applies."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            apply(form)
+            return None
+        return TemplateResponse(
+            request,
+            "courses/admin/enrolment_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "form": form,
+                "enrolments": queryset,
+                "action": request.POST.get("action"),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "select_across": request.POST.get("select_across", "0"),
+            },
+        )
+
+    @admin.action(description=_("Approve selected (waiting list when full)"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
+        outcome = enrolments_bulk_approve(enrolments=list(queryset), actor=request.user)  # type: ignore[arg-type]
+        self._report(request, outcome, gettext("%(count)d approved."))
+
+    @admin.action(description=_("Reject selected, with a reason"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
+        def apply(form: forms.Form) -> None:
+            outcome = enrolments_bulk_reject(
+                enrolments=list(queryset),
+                actor=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+            )
+            self._report(request, outcome, gettext("%(count)d rejected."))
+
+        return self._with_form(request, queryset, RejectForm, gettext("Reject enrolments"), apply)
+
+    @admin.action(description=_("Mark selected completed, with result"), permissions=["change"])
+    def mark_completed(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
+        def apply(form: forms.Form) -> None:
+            outcome = enrolments_bulk_complete(
+                enrolments=list(queryset),
+                actor=request.user,  # type: ignore[arg-type]
+                completed_on=form.cleaned_data["completed_on"],
+                grade=form.cleaned_data["grade"],
+                result_note=form.cleaned_data["result_note"],
+            )
+            self._report(request, outcome, gettext("%(count)d marked completed."))
+
+        return self._with_form(request, queryset, CompleteForm, gettext("Mark enrolments completed"), apply)
+
+    @admin.action(description=_("Mark selected not completed"), permissions=["change"])
+    def mark_not_completed(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
+        def apply(form: forms.Form) -> None:
+            outcome = enrolments_bulk_not_completed(
+                enrolments=list(queryset),
+                actor=request.user,  # type: ignore[arg-type]
+                comment=form.cleaned_data["comment"],
+            )
+            self._report(request, outcome, gettext("%(count)d marked not completed."))
+
+        return self._with_form(request, queryset, NotCompletedForm, gettext("Mark enrolments not completed"), apply)

@@ -1,0 +1,455 @@
+"""The course catalogue (providers, skills, courses, programmes) and enrolments with their history.
+
+Workflows live in ``courses.services``; this module holds fields, constraints and the
+state machine's table of allowed transitions (an invariant of the data, not a workflow).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+
+def _in_english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def _localised(ja: str, en: str) -> str:
+    """The English text when the page is in English and there is one; Japanese otherwise."""
+    return en if en and _in_english() else ja
+
+
+class ProviderKind(models.TextChoices):
+    CHUO_CORRESPONDENCE = "chuo_correspondence", _("Chuo University correspondence course (通信教育課程)")
+    CHUO_OPEN_LECTURE = "chuo_open_lecture", _("Chuo University open lecture (公開講座)")
+    CITY = "city", _("City training (職員研修)")
+    ELEARNING = "elearning", _("E-learning")
+    UNIVERSITY = "university", _("Other university")
+
+
+class Delivery(models.TextChoices):
+    CORRESPONDENCE = "correspondence", _("Correspondence")
+    ONLINE = "online", _("Online")
+    CLASSROOM = "classroom", _("Classroom")
+
+
+class UseType(models.TextChoices):
+    SELF_DEVELOPMENT = "self_development", _("Self-development (自己啓発型)")
+    PROMOTION = "promotion", _("Evidence for promotion selection (昇任選考活用型)")
+
+
+class SkillLevel(models.IntegerChoices):
+    BASIC = 1, _("Basic")
+    INTERMEDIATE = 2, _("Intermediate")
+    ADVANCED = 3, _("Advanced")
+
+
+code_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9_-]*$", _("Use capital letters, digits, hyphens and underscores only.")
+)
+
+
+class Provider(models.Model):
+    """Who runs a course: Chuo University, the city's training desk, an e-learning vendor…"""
+
+    code = models.CharField(_("code"), max_length=30, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=ProviderKind.choices)
+    url = models.URLField(_("website"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
+        ordering = ["kind", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return _localised(self.name, self.name_en)
+
+
+class Skill(models.Model):
+    """One skill of the city's small taxonomy (八王子市職員スキル体系), maintained by HR."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        ordering = ["sort_order", "code"]
+        permissions = [("import_skill", "Can import skills"), ("export_skill", "Can export skills")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return _localised(self.name, self.name_en)
+
+
+class CourseQuerySet(models.QuerySet["Course"]):
+    def published(self) -> CourseQuerySet:
+        return self.filter(is_published=True)
+
+    def open_for_application(self, day: dt.date) -> CourseQuerySet:
+        return self.filter(
+            Q(application_opens_on__isnull=True) | Q(application_opens_on__lte=day),
+            Q(application_closes_on__isnull=True) | Q(application_closes_on__gte=day),
+        )
+
+    def supporting(self, use_type: str) -> CourseQuerySet:
+        if use_type == UseType.PROMOTION:
+            return self.filter(for_promotion=True)
+        return self.filter(for_self_development=True)
+
+
+class Course(models.Model):
+    """One offering of a course in one term: what staff find in the catalogue and request."""
+
+    code = models.CharField(
+        _("course code"),
+        max_length=40,
+        unique=True,
+        validators=[code_validator],
+        help_text=_("Used in addresses and imports, e.g. CHUO-LAW-2026-KENPO."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    provider = models.ForeignKey(Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="courses")
+    delivery = models.CharField(_("delivery"), max_length=20, choices=Delivery.choices)
+    term = models.CharField(_("term"), max_length=50, blank=True, help_text=_("e.g. 2026年度 前期"))
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1, null=True, blank=True)
+    credits = models.PositiveSmallIntegerField(_("credits"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("Seats for city staff. Empty: no limit.")
+    )
+    application_opens_on = models.DateField(_("applications open on"), null=True, blank=True)
+    application_closes_on = models.DateField(_("applications close on"), null=True, blank=True)
+    prerequisites = models.TextField(_("prerequisites"), blank=True)
+    cost = models.PositiveIntegerField(_("cost (yen)"), default=0)
+    city_subsidy = models.PositiveIntegerField(
+        _("city subsidy (yen)"), default=0, help_text=_("Paid from the city's training budget.")
+    )
+    for_self_development = models.BooleanField(_("self-development (自己啓発型)"), default=True)
+    for_promotion = models.BooleanField(_("evidence for promotion selection (昇任選考活用型)"), default=False)
+    skills = models.ManyToManyField(
+        Skill, through="CourseSkill", verbose_name=_("skills"), blank=True, related_name="courses"
+    )
+    badge_class = models.ForeignKey(
+        "badges.BadgeClass",
+        verbose_name=_("badge"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="courses",
+        help_text=_("Awarded when a staff member completes this course."),
+    )
+    is_published = models.BooleanField(_("shown in the catalogue"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["code"]
+        permissions = [("import_course", "Can import the catalogue"), ("export_course", "Can export the catalogue")]
+        constraints = [
+            models.CheckConstraint(condition=Q(city_subsidy__lte=models.F("cost")), name="course_subsidy_within_cost"),
+            models.CheckConstraint(
+                condition=Q(for_self_development=True) | Q(for_promotion=True), name="course_has_a_use_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="course_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(application_closes_on__isnull=True)
+                | Q(application_opens_on__isnull=True)
+                | Q(application_closes_on__gte=models.F("application_opens_on")),
+                name="course_application_window_in_order",
+            ),
+        ]
+        indexes = [
+            # Catalogue: published courses sorted by start date (the default sort).
+            models.Index(fields=["is_published", "starts_on"], name="course_published_start_idx"),
+            # Catalogue: "open for application now" and the deadline sort.
+            models.Index(fields=["is_published", "application_closes_on"], name="course_published_close_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_title(self) -> str:
+        return _localised(self.title, self.title_en)
+
+    @property
+    def display_description(self) -> str:
+        return _localised(self.description, self.description_en)
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats; None when there is no limit. Uses the ``seats_taken`` annotation if present."""
+        if self.capacity is None:
+            return None
+        taken = getattr(self, "seats_taken", None)
+        if taken is None:
+            taken = self.enrolments.filter(state__in=SEAT_STATES).count()
+        return max(self.capacity - taken, 0)
+
+    @property
+    def staff_share(self) -> int:
+        """What the staff member pays: the cost minus the city's subsidy."""
+        return max(self.cost - self.city_subsidy, 0)
+
+    @property
+    def use_types(self) -> list[str]:
+        types = []
+        if self.for_self_development:
+            types.append(UseType.SELF_DEVELOPMENT.value)
+        if self.for_promotion:
+            types.append(UseType.PROMOTION.value)
+        return types
+
+    def use_type_labels(self) -> list[str]:
+        return [str(UseType(t).label) for t in self.use_types]
+
+    def is_open_on(self, day: dt.date) -> bool:
+        opens, closes = self.application_opens_on, self.application_closes_on
+        return (opens is None or opens <= day) and (closes is None or day <= closes)
+
+    def has_started(self, day: dt.date) -> bool:
+        return self.starts_on is not None and self.starts_on <= day
+
+
+class CourseSkill(models.Model):
+    """A course builds a skill to a level; badges carry these as alignments."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="course_skills")
+    skill = models.ForeignKey(Skill, verbose_name=_("skill"), on_delete=models.PROTECT, related_name="course_skills")
+    level = models.PositiveSmallIntegerField(_("level"), choices=SkillLevel.choices, default=SkillLevel.BASIC)
+
+    class Meta:
+        verbose_name = _("course skill")
+        verbose_name_plural = _("course skills")
+        ordering = ["skill__sort_order", "skill__code"]
+        constraints = [models.UniqueConstraint(fields=["course", "skill"], name="course_skill_once")]
+
+    def __str__(self) -> str:
+        return f"{self.skill} ({self.get_level_display()})"
+
+
+class Programme(models.Model):
+    """所定のプログラム: a named set of courses whose completion earns one badge."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    courses = models.ManyToManyField(Course, verbose_name=_("courses"), related_name="programmes")
+    badge_class = models.ForeignKey(
+        "badges.BadgeClass",
+        verbose_name=_("badge"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="programmes",
+        help_text=_("Awarded when a staff member has completed every course of the programme."),
+    )
+    is_published = models.BooleanField(_("shown in the catalogue"), default=True)
+
+    class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return _localised(self.name, self.name_en)
+
+    @property
+    def display_description(self) -> str:
+        return _localised(self.description, self.description_en)
+
+
+class EnrolmentState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    RECOMMENDED = "recommended", _("Recommended by head of section")
+    APPROVED = "approved", _("Approved")
+    WAITLISTED = "waitlisted", _("On the waiting list")
+    COMPLETED = "completed", _("Completed")
+    NOT_COMPLETED = "not_completed", _("Not completed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+S = EnrolmentState
+
+#: The state machine: every allowed (from, to) pair. Services refuse anything else.
+TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        (S.REQUESTED, S.RECOMMENDED),  # head of section recommends
+        (S.REQUESTED, S.REJECTED),  # head of section declines
+        (S.REQUESTED, S.WITHDRAWN),
+        (S.RECOMMENDED, S.APPROVED),  # HR approves, a seat is free
+        (S.RECOMMENDED, S.WAITLISTED),  # HR approves, the course is full
+        (S.RECOMMENDED, S.REJECTED),
+        (S.RECOMMENDED, S.WITHDRAWN),
+        (S.WAITLISTED, S.APPROVED),  # a seat freed (promotion)
+        (S.WAITLISTED, S.REJECTED),
+        (S.WAITLISTED, S.WITHDRAWN),
+        (S.APPROVED, S.COMPLETED),
+        (S.APPROVED, S.NOT_COMPLETED),
+        (S.APPROVED, S.REJECTED),  # HR cancels a seat (with a reason)
+        (S.APPROVED, S.WITHDRAWN),  # the person withdraws before the course starts
+        (S.NOT_COMPLETED, S.COMPLETED),  # a late grade report corrects the record
+    }
+)
+#: States that hold a seat on the course (a person who did not complete still took the seat).
+SEAT_STATES = (S.APPROVED, S.COMPLETED, S.NOT_COMPLETED)
+#: Closed without a place: the person may request the course again.
+CLOSED_STATES = (S.REJECTED, S.WITHDRAWN)
+#: Waiting for someone's decision: the person may withdraw.
+PENDING_STATES = (S.REQUESTED, S.RECOMMENDED, S.WAITLISTED)
+
+
+class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
+    def active(self) -> EnrolmentQuerySet:
+        return self.exclude(state__in=CLOSED_STATES)
+
+    def holding_seat(self) -> EnrolmentQuerySet:
+        return self.filter(state__in=SEAT_STATES)
+
+
+class Enrolment(models.Model):
+    """A staff member's request for a course, through every decision to completion."""
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="enrolments"
+    )
+    course = models.ForeignKey(Course, verbose_name=_("course"), on_delete=models.PROTECT, related_name="enrolments")
+    use_type = models.CharField(_("use type"), max_length=20, choices=UseType.choices)
+    reason = models.TextField(_("reason"), max_length=1000)
+    state = models.CharField(_("state"), max_length=20, choices=EnrolmentState.choices, default=S.REQUESTED)
+    # The cost split as it was when the person applied (the catalogue may change later).
+    cost = models.PositiveIntegerField(_("cost (yen)"))
+    city_subsidy = models.PositiveIntegerField(_("city subsidy (yen)"))
+    staff_share = models.PositiveIntegerField(_("staff share (yen)"))
+    grade = models.CharField(_("grade"), max_length=20, blank=True, help_text=_("e.g. 優, A, 合格, 85"))
+    result_note = models.CharField(_("result"), max_length=200, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    recommended_at = models.DateTimeField(_("recommended at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EnrolmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["-requested_at"]
+        permissions = [("import_enrolment", "Can import grade reports"), ("export_enrolment", "Can export enrolments")]
+        constraints = [
+            # One live enrolment per person and course: a double submit cannot create a second.
+            models.UniqueConstraint(
+                fields=["staff", "course"],
+                condition=~Q(state__in=["rejected", "withdrawn"]),
+                name="one_active_enrolment_per_course",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="completed") | Q(completed_on__isnull=False), name="completed_enrolment_has_date"
+            ),
+        ]
+        indexes = [
+            # Seat counting and waitlist promotion: enrolments of one course in some states.
+            models.Index(fields=["course", "state"], name="enrolment_course_state_idx"),
+            # HR's pending list and the head of section's queue: by state, oldest first.
+            models.Index(fields=["state", "requested_at"], name="enrolment_state_requested_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} — {self.course.code}"
+
+    def can_become(self, state: str) -> bool:
+        return (self.state, state) in TRANSITIONS
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in PENDING_STATES
+
+    def can_be_withdrawn_on(self, day: dt.date) -> bool:
+        """The person may withdraw while it is pending, or approved before the course starts."""
+        if self.state in PENDING_STATES:
+            return True
+        return self.state == S.APPROVED and not self.course.has_started(day)
+
+
+class EnrolmentEvent(models.Model):
+    """One transition of an enrolment: who, when, why. Never edited or deleted."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(_("from"), max_length=20, choices=EnrolmentState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=EnrolmentState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: done by the system (e.g. a waiting-list promotion)."),
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        # The enrolment FK index serves "history of one enrolment"; rows come back in time order.
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id}: {self.from_state or '—'} → {self.to_state}"

@@ -1,0 +1,194 @@
+"""Reads for courses and enrolments that depend on who is asking or on a search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from staff.models import StaffMember
+from staff.selectors import staff_headed_by
+
+from .models import (
+    CLOSED_STATES,
+    SEAT_STATES,
+    Course,
+    CourseQuerySet,
+    CourseSkill,
+    Delivery,
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentState,
+    Programme,
+    UseType,
+)
+
+SORTS = {
+    "start": (F("starts_on").asc(nulls_last=True), "code"),
+    "deadline": (F("application_closes_on").asc(nulls_last=True), "code"),
+    "title": ("title", "code"),
+    "code": ("code",),
+    "newest": ("-created_at", "code"),
+}
+DEFAULT_SORT = "start"
+
+
+def search_terms(query: str) -> list[str]:
+    """Split a search into terms: NFKC first (full-width ＤＸ is DX), then on any space (incl. 　)."""
+    return unicodedata.normalize("NFKC", query or "").split()[:8]
+
+
+def _seats_taken() -> Coalesce:
+    seats = (
+        Enrolment.objects.filter(course=OuterRef("pk"), state__in=SEAT_STATES)
+        .order_by()
+        .values("course")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(seats), Value(0))
+
+
+def _my_state(user: StaffMember) -> Subquery:
+    return Subquery(
+        Enrolment.objects.filter(course=OuterRef("pk"), staff=user).exclude(state__in=CLOSED_STATES).values("state")[:1]
+    )
+
+
+def catalogue_courses(
+    *,
+    user: StaffMember,
+    q: str = "",
+    provider: str = "",
+    skill: str = "",
+    delivery: str = "",
+    open_now: bool = False,
+    use_type: str = "",
+    sort: str = DEFAULT_SORT,
+    today: dt.date | None = None,
+) -> CourseQuerySet:
+    """Published courses matching the search and filters, with what a list page shows.
+
+    Every term must match somewhere: title, description, code, provider or a skill (partial
+    words match: 行政 finds 行政法). Each course carries ``seats_taken`` and ``my_state``
+    (the person's live enrolment, if any) as annotations, so a page costs the same queries
+    whatever the number of courses.
+    """
+    today = today or timezone.localdate()
+    courses = Course.objects.published()
+    for term in search_terms(q):
+        skill_match = CourseSkill.objects.filter(course=OuterRef("pk")).filter(
+            Q(skill__name__icontains=term) | Q(skill__name_en__icontains=term) | Q(skill__code__iexact=term)
+        )
+        courses = courses.filter(
+            Q(title__icontains=term)
+            | Q(title_en__icontains=term)
+            | Q(description__icontains=term)
+            | Q(code__icontains=term)
+            | Q(provider__name__icontains=term)
+            | Q(provider__name_en__icontains=term)
+            | Exists(skill_match)
+        )
+    if provider:
+        courses = courses.filter(provider__code=provider)
+    if skill:
+        courses = courses.filter(Exists(CourseSkill.objects.filter(course=OuterRef("pk"), skill__code=skill)))
+    if delivery in Delivery.values:
+        courses = courses.filter(delivery=delivery)
+    if use_type in UseType.values:
+        courses = courses.supporting(use_type)
+    if open_now:
+        courses = courses.open_for_application(today)
+    # Courses whose applications have closed go last whatever the sort: people look for what
+    # they can still apply for.
+    closed = Case(When(application_closes_on__lt=today, then=Value(1)), default=Value(0))
+    return (
+        courses.select_related("provider", "badge_class")
+        .prefetch_related(Prefetch("course_skills", queryset=CourseSkill.objects.select_related("skill")))
+        .annotate(seats_taken=_seats_taken(), my_state=_my_state(user), closed=closed)
+        .order_by("closed", *SORTS.get(sort, SORTS[DEFAULT_SORT]))
+    )
+
+
+def course_for_page(*, user: StaffMember, code: str) -> Course | None:
+    """One published course with its provider, skills, badge and programmes (for its page)."""
+    return (
+        Course.objects.published()
+        .filter(code=code.upper())
+        .select_related("provider", "badge_class", "badge_class__issuer")
+        .prefetch_related(
+            Prefetch("course_skills", queryset=CourseSkill.objects.select_related("skill")),
+            Prefetch(
+                "programmes",
+                queryset=Programme.objects.filter(is_published=True)
+                .select_related("badge_class")
+                .prefetch_related(Prefetch("courses", queryset=Course.objects.only("pk", "code", "title"))),
+            ),
+        )
+        .annotate(seats_taken=_seats_taken())
+        .first()
+    )
+
+
+def live_enrolment(*, staff: StaffMember, course: Course) -> Enrolment | None:
+    return (
+        Enrolment.objects.active()
+        .filter(staff=staff, course=course)
+        .prefetch_related(Prefetch("events", queryset=EnrolmentEvent.objects.select_related("actor")))
+        .first()
+    )
+
+
+def enrolments_for_staff(staff: StaffMember) -> QuerySet[Enrolment]:
+    """Everything a person ever requested, newest first, with history (for "My learning")."""
+    return (
+        Enrolment.objects.filter(staff=staff)
+        .select_related("course", "course__provider", "course__badge_class")
+        .prefetch_related(Prefetch("events", queryset=EnrolmentEvent.objects.select_related("actor")))
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def enrolments_for_head(head: StaffMember) -> QuerySet[Enrolment]:
+    """Enrolments of the people a head of section heads (their departments and below)."""
+    return (
+        Enrolment.objects.filter(staff__in=staff_headed_by(head))
+        .select_related("staff", "staff__department", "course", "course__provider")
+        .prefetch_related(Prefetch("events", queryset=EnrolmentEvent.objects.select_related("actor")))
+    )
+
+
+def enrolments_awaiting_head(head: StaffMember) -> QuerySet[Enrolment]:
+    return enrolments_for_head(head).filter(state=EnrolmentState.REQUESTED).order_by("requested_at", "pk")
+
+
+def enrolments_decided_by_head(head: StaffMember, limit: int = 20) -> list[Enrolment]:
+    """The head's own most recent decisions (recommended or declined), newest first."""
+    decided = EnrolmentEvent.objects.filter(
+        actor=head, from_state=EnrolmentState.REQUESTED, enrolment=OuterRef("pk")
+    ).values("at")[:1]
+    return list(
+        enrolments_for_head(head)
+        .annotate(head_decided_at=Subquery(decided))
+        .filter(head_decided_at__isnull=False)
+        .order_by("-head_decided_at", "-pk")[:limit]
+    )
+
+
+def heads_of_section_for(staff: StaffMember) -> list[StaffMember]:
+    """The heads of the person's unit, section and division (those who may recommend)."""
+    department = staff.department
+    if department is None:
+        return []
+    parts = [p for p in department.path.strip("/").split("/") if p]
+    prefixes = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    return list(
+        StaffMember.objects.filter(
+            is_active=True, headed_departments__path__in=prefixes, headed_departments__is_active=True
+        )
+        .exclude(pk=staff.pk)
+        .distinct()
+    )

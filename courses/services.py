@@ -1,0 +1,597 @@
+"""Writes for courses and enrolments. Views, admin actions, imports and the demo call these.
+
+Every enrolment transition is one function here. Each one checks who may act, locks what it
+changes, refuses illegal transitions with an :class:`EnrolmentError` whose message can be
+shown to the person as it is, records an :class:`EnrolmentEvent`, and sends its emails only
+after the transaction commits.
+
+Lock order, everywhere: the course row first, then the enrolment row. Approvals of one
+course therefore run one after another, and no two transactions wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from badges.models import BadgeClass
+from badges.services import award_request
+from staff.emails import email_send_on_commit
+from staff.models import StaffMember
+from staff.selectors import is_hr, staff_headed_by
+
+from .models import (
+    SEAT_STATES,
+    Course,
+    CourseSkill,
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentState,
+    Programme,
+    Skill,
+)
+from .selectors import heads_of_section_for
+
+logger = logging.getLogger(__name__)
+
+S = EnrolmentState
+SKILL_FRAMEWORK = "八王子市職員スキル体系"
+
+
+class EnrolmentError(Exception):
+    """An action the rules refuse. ``message`` is translated and can be shown as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EnrolmentPermissionError(EnrolmentError):
+    """The person acting may not take this decision (views answer 403)."""
+
+
+# One full sentence per refused target state, so that translations read naturally.
+_REFUSALS = {
+    S.RECOMMENDED: _("Only a new request can be recommended; this one is “%(state)s”."),
+    S.APPROVED: _("Only a recommended or waiting-list enrolment can be approved; this one is “%(state)s”."),
+    S.WAITLISTED: _("Only a recommended enrolment can be put on the waiting list; this one is “%(state)s”."),
+    S.REJECTED: _("This enrolment is “%(state)s” and can no longer be rejected."),
+    S.WITHDRAWN: _("This enrolment is “%(state)s” and can no longer be withdrawn."),
+    S.COMPLETED: _("Only an approved enrolment can be marked completed; this one is “%(state)s”."),
+    S.NOT_COMPLETED: _("Only an approved enrolment can be marked not completed; this one is “%(state)s”."),
+}
+
+
+def _refusal(enrolment: Enrolment, to_state: str) -> EnrolmentError:
+    label = S(enrolment.state).label
+    return EnrolmentError(str(_REFUSALS[S(to_state)]) % {"state": label})
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _date(day: dt.date | None) -> str:
+    return formats.date_format(day, "DATE_FORMAT") if day else ""
+
+
+# --- Permissions ------------------------------------------------------------------------
+
+
+def _require_hr(actor: StaffMember | None) -> None:
+    """``None`` is the system itself (demo seed, waiting-list promotion)."""
+    if actor is not None and not is_hr(actor):
+        raise EnrolmentPermissionError(gettext("Only HR (training desk) can take this decision."))
+
+
+def _require_head_of(actor: StaffMember, staff_id: int) -> None:
+    if not staff_headed_by(actor).filter(pk=staff_id).exists():
+        raise EnrolmentPermissionError(gettext("You are not the head of section of this staff member."))
+
+
+# --- Internals ----------------------------------------------------------------------------
+
+
+def _lock(enrolment: Enrolment) -> tuple[Course, Enrolment]:
+    """Lock the course, then the enrolment (see the module docstring), and return fresh rows."""
+    course = Course.objects.select_for_update().get(pk=enrolment.course_id)
+    fresh = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    fresh.course = course
+    return course, fresh
+
+
+def _sync(target: Enrolment, source: Enrolment) -> None:
+    """Let the caller's object see what the service did."""
+    for f in Enrolment._meta.concrete_fields:
+        setattr(target, f.attname, getattr(source, f.attname))
+
+
+def _move(enrolment: Enrolment, to_state: str, *, actor: StaffMember | None, comment: str = "") -> EnrolmentEvent:
+    """Apply one allowed transition and record it. The caller holds the locks."""
+    if not enrolment.can_become(to_state):
+        raise _refusal(enrolment, to_state)
+    now = timezone.now()
+    from_state = enrolment.state
+    enrolment.state = to_state
+    if to_state == S.RECOMMENDED:
+        enrolment.recommended_at = now
+    elif to_state in (S.APPROVED, S.WAITLISTED, S.REJECTED):
+        enrolment.decided_at = now
+    enrolment.save()
+    return EnrolmentEvent.objects.create(
+        enrolment=enrolment, from_state=from_state, to_state=to_state, actor=actor, comment=comment, at=now
+    )
+
+
+def _has_free_seat(course: Course) -> bool:
+    if course.capacity is None:
+        return True
+    return Enrolment.objects.filter(course=course, state__in=SEAT_STATES).count() < course.capacity
+
+
+def _email_context(enrolment: Enrolment, comment: str = "", **extra: Any) -> dict[str, Any]:
+    course = enrolment.course
+    return {
+        "state": enrolment.state,
+        "course_code": course.code,
+        "course_title": course.title,
+        "course_title_en": course.title_en,
+        "starts_on": course.starts_on.isoformat() if course.starts_on else "",
+        "ends_on": course.ends_on.isoformat() if course.ends_on else "",
+        "completed_on": enrolment.completed_on.isoformat() if enrolment.completed_on else "",
+        "grade": enrolment.grade,
+        "result_note": enrolment.result_note,
+        "staff_share": enrolment.staff_share,
+        "comment": comment,
+        "url": settings.PORTAL_BASE_URL + reverse("courses:my_learning"),
+        **extra,
+    }
+
+
+def _notify(enrolment: Enrolment, comment: str = "", **extra: Any) -> None:
+    email_send_on_commit(
+        to=enrolment.staff, template="enrolment-decision", context=_email_context(enrolment, comment, **extra)
+    )
+
+
+def _promote_waitlisted(course: Course) -> list[Enrolment]:
+    """Fill free seats from the waiting list, first come first served. The caller holds the course lock.
+
+    Order: when the head of section recommended it, then when it was requested.
+    """
+    promoted: list[Enrolment] = []
+    while _has_free_seat(course):
+        nxt = (
+            Enrolment.objects.select_for_update()
+            .filter(course=course, state=S.WAITLISTED)
+            .order_by("recommended_at", "requested_at", "pk")
+            .first()
+        )
+        if nxt is None:
+            break
+        nxt.course = course
+        _move(nxt, S.APPROVED, actor=None)
+        _notify(nxt, promoted=True)
+        promoted.append(nxt)
+    return promoted
+
+
+def _request_awards(enrolment: Enrolment) -> None:
+    """The completion event: ask badges for the course's badge and any programme now complete.
+
+    ``award_request`` is idempotent per source key and queues its task after the commit, so a
+    re-marked or re-imported completion never produces a second award.
+    """
+    course, staff = enrolment.course, enrolment.staff
+    completed_on = enrolment.completed_on or _today()
+    with translation.override(staff.preferred_language or "ja"):
+        if course.badge_class_id:
+            badge_class = BadgeClass.objects.get(pk=course.badge_class_id)
+            if badge_class.is_active:
+                award_request(
+                    recipient=staff,
+                    badge_class=badge_class,
+                    source_key=f"enrolment:{enrolment.pk}",
+                    achieved_on=completed_on,
+                    evidence=[_evidence(enrolment)],
+                )
+        programmes = Programme.objects.filter(courses=course, badge_class__isnull=False, badge_class__is_active=True)
+        for programme in programmes.select_related("badge_class").prefetch_related("courses"):
+            needed = {c.pk for c in programme.courses.all()}
+            done = list(
+                Enrolment.objects.filter(staff=staff, course_id__in=needed, state=S.COMPLETED).select_related(
+                    "course", "course__provider"
+                )
+            )
+            if needed - {e.course_id for e in done}:
+                continue
+            award_request(
+                recipient=staff,
+                badge_class=programme.badge_class,  # type: ignore[arg-type]
+                source_key=f"programme:{programme.pk}:staff:{staff.pk}",
+                achieved_on=max(e.completed_on or completed_on for e in done),
+                evidence=[_evidence(e) for e in sorted(done, key=lambda e: e.course.code)],
+            )
+
+
+def _evidence(enrolment: Enrolment) -> dict[str, Any]:
+    course = enrolment.course
+    narrative = gettext("Completed “%(title)s” (%(provider)s, %(term)s).") % {
+        "title": course.title,
+        "provider": course.provider.name,
+        "term": course.term or _date(course.starts_on),
+    }
+    if enrolment.grade:
+        narrative += " " + gettext("Grade: %(grade)s") % {"grade": enrolment.grade}
+    return {
+        "name": course.title,
+        "narrative": narrative,
+        "genre": "Course",
+        "course_code": course.code,
+        "result": enrolment.grade,
+        "completed_on": (enrolment.completed_on or _today()).isoformat(),
+    }
+
+
+# --- Staff --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enrolment_request(
+    *, staff: StaffMember, course: Course, use_type: str, reason: str, today: dt.date | None = None
+) -> Enrolment:
+    """A staff member asks for a course. The request goes to their head of section.
+
+    A full course can still be requested: HR's approval then puts it on the waiting list.
+    """
+    today = today or _today()
+    reason = reason.strip()
+    if not staff.is_active:
+        raise EnrolmentError(gettext("Your account is not active."))
+    if not course.is_published:
+        raise EnrolmentError(gettext("This course is not in the catalogue."))
+    if course.application_opens_on and today < course.application_opens_on:
+        raise EnrolmentError(
+            gettext("Applications for this course open on %(date)s.") % {"date": _date(course.application_opens_on)}
+        )
+    if course.application_closes_on and today > course.application_closes_on:
+        raise EnrolmentError(
+            gettext("Applications for this course closed on %(date)s.") % {"date": _date(course.application_closes_on)}
+        )
+    if use_type not in course.use_types:
+        raise EnrolmentError(gettext("This course cannot be taken for this use type."))
+    if not reason:
+        raise EnrolmentError(gettext("Please write a short reason."))
+    already = gettext("You have already requested this course. Its status is in My learning.")
+    if Enrolment.objects.active().filter(staff=staff, course=course).exists():
+        raise EnrolmentError(already)
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(
+                staff=staff,
+                course=course,
+                use_type=use_type,
+                reason=reason,
+                cost=course.cost,
+                city_subsidy=course.city_subsidy,
+                staff_share=course.staff_share,
+            )
+    except IntegrityError as exc:
+        # The same request submitted twice at the same moment: the constraint kept one.
+        raise EnrolmentError(already) from exc
+    EnrolmentEvent.objects.create(enrolment=enrolment, from_state="", to_state=S.REQUESTED, actor=staff, comment=reason)
+    for head in heads_of_section_for(staff):
+        email_send_on_commit(
+            to=head,
+            template="enrolment-review-request",
+            context={
+                "staff_name": staff.full_name,
+                "course_code": course.code,
+                "course_title": course.title,
+                "course_title_en": course.title_en,
+                "reason": reason,
+                "url": settings.PORTAL_BASE_URL + reverse("courses:approvals"),
+            },
+        )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_withdraw(
+    *, enrolment: Enrolment, actor: StaffMember, comment: str = "", today: dt.date | None = None
+) -> Enrolment:
+    """The person withdraws: while pending, or once approved but before the course starts.
+
+    A seat given back goes to the first person on the waiting list.
+    """
+    if actor.pk != enrolment.staff_id:
+        raise EnrolmentPermissionError(gettext("Only the person who made the request can withdraw it."))
+    course, fresh = _lock(enrolment)
+    if fresh.state == S.APPROVED and course.has_started(today or _today()):
+        raise EnrolmentError(gettext("The course has started; please contact HR (training desk) to cancel."))
+    held_seat = fresh.state in SEAT_STATES
+    _move(fresh, S.WITHDRAWN, actor=actor, comment=comment.strip())
+    if held_seat:
+        _promote_waitlisted(course)
+    _sync(enrolment, fresh)
+    return fresh
+
+
+# --- Head of section ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enrolment_recommend(*, enrolment: Enrolment, actor: StaffMember, comment: str = "") -> Enrolment:
+    """The head of section releases the person for the course; the request goes to HR."""
+    _require_head_of(actor, enrolment.staff_id)
+    _course, fresh = _lock(enrolment)
+    _move(fresh, S.RECOMMENDED, actor=actor, comment=comment.strip())
+    _notify(fresh, comment.strip())
+    _sync(enrolment, fresh)
+    return fresh
+
+
+@transaction.atomic
+def enrolment_decline(*, enrolment: Enrolment, actor: StaffMember, comment: str) -> Enrolment:
+    """The head of section declines a new request, saying why."""
+    _require_head_of(actor, enrolment.staff_id)
+    comment = comment.strip()
+    if not comment:
+        raise EnrolmentError(gettext("Please say why you decline the request."))
+    _course, fresh = _lock(enrolment)
+    if fresh.state != S.REQUESTED:
+        raise EnrolmentError(
+            gettext("Only a new request can be declined by the head of section; this one is “%(state)s”.")
+            % {"state": S(fresh.state).label}
+        )
+    _move(fresh, S.REJECTED, actor=actor, comment=comment)
+    _notify(fresh, comment)
+    _sync(enrolment, fresh)
+    return fresh
+
+
+# --- HR -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enrolment_approve(*, enrolment: Enrolment, actor: StaffMember | None, comment: str = "") -> Enrolment:
+    """HR approves: the person gets a seat, or a place on the waiting list when the course is full.
+
+    1. Lock the course row. Every approval of this course waits here for the one before it.
+    2. Lock the enrolment and check it is recommended (or waiting).
+    3. Count the seats held (approved, completed, not completed) under the lock, so no other
+       approval can slip in between the count and the write: no course is ever over capacity.
+    4. A free seat: approved. Full: waitlisted (a waiting enrolment stays waiting; that is refused).
+    """
+    _require_hr(actor)
+    course, fresh = _lock(enrolment)
+    if fresh.state not in (S.RECOMMENDED, S.WAITLISTED):
+        raise _refusal(fresh, S.APPROVED)
+    comment = comment.strip()
+    if _has_free_seat(course):
+        _move(fresh, S.APPROVED, actor=actor, comment=comment)
+    elif fresh.state == S.WAITLISTED:
+        raise EnrolmentError(gettext("The course is still full; this enrolment stays on the waiting list."))
+    else:
+        _move(fresh, S.WAITLISTED, actor=actor, comment=comment)
+    _notify(fresh, comment)
+    _sync(enrolment, fresh)
+    return fresh
+
+
+@transaction.atomic
+def enrolment_reject(*, enrolment: Enrolment, actor: StaffMember | None, reason: str) -> Enrolment:
+    """HR rejects a pending enrolment, or cancels an approved seat, with a reason.
+
+    A cancelled seat goes to the first person on the waiting list.
+    """
+    _require_hr(actor)
+    reason = reason.strip()
+    if not reason:
+        raise EnrolmentError(gettext("Please give a reason for the rejection."))
+    course, fresh = _lock(enrolment)
+    held_seat = fresh.state in SEAT_STATES
+    _move(fresh, S.REJECTED, actor=actor, comment=reason)
+    _notify(fresh, reason)
+    if held_seat:
+        _promote_waitlisted(course)
+    _sync(enrolment, fresh)
+    return fresh
+
+
+@transaction.atomic
+def enrolment_complete(
+    *,
+    enrolment: Enrolment,
+    actor: StaffMember | None,
+    completed_on: dt.date | None = None,
+    grade: str = "",
+    result_note: str = "",
+    comment: str = "",
+) -> bool:
+    """Record that the person completed the course; returns True if anything changed.
+
+    1. First completion: the state becomes completed and, in the same transaction, the badge
+       app's outbox gets its award request (course badge, and programme badge if this was the
+       last course of a programme); its task is queued after the commit.
+    2. Already completed: a different grade or date corrects the record (and is recorded in
+       the history); the same values change nothing. No second award is ever requested.
+    """
+    _require_hr(actor)
+    today = _today()
+    completed_on = completed_on or today
+    if completed_on > today:
+        raise EnrolmentError(gettext("The completion date cannot be in the future."))
+    grade, result_note = grade.strip(), result_note.strip()
+    _course, fresh = _lock(enrolment)
+    if fresh.state == S.COMPLETED:
+        changed = (fresh.grade, fresh.result_note, fresh.completed_on) != (grade, result_note, completed_on)
+        if changed:
+            fresh.grade, fresh.result_note, fresh.completed_on = grade, result_note, completed_on
+            fresh.save()
+            EnrolmentEvent.objects.create(
+                enrolment=fresh,
+                from_state=S.COMPLETED,
+                to_state=S.COMPLETED,
+                actor=actor,
+                comment=comment.strip() or gettext("Result corrected: %(grade)s") % {"grade": grade or "—"},
+            )
+        _sync(enrolment, fresh)
+        return changed
+    if not fresh.can_become(S.COMPLETED):
+        raise _refusal(fresh, S.COMPLETED)
+    fresh.grade, fresh.result_note, fresh.completed_on = grade, result_note, completed_on
+    _move(fresh, S.COMPLETED, actor=actor, comment=comment.strip())
+    _request_awards(fresh)
+    _notify(fresh, comment.strip())
+    _sync(enrolment, fresh)
+    return True
+
+
+@transaction.atomic
+def enrolment_mark_not_completed(*, enrolment: Enrolment, actor: StaffMember | None, comment: str = "") -> Enrolment:
+    """Record that the person did not complete the course (the seat stays used)."""
+    _require_hr(actor)
+    _course, fresh = _lock(enrolment)
+    _move(fresh, S.NOT_COMPLETED, actor=actor, comment=comment.strip())
+    _notify(fresh, comment.strip())
+    _sync(enrolment, fresh)
+    return fresh
+
+
+@transaction.atomic
+def waitlist_promote(*, course: Course) -> list[Enrolment]:
+    """Give free seats to the waiting list (after HR raised the capacity, for example)."""
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    return _promote_waitlisted(locked)
+
+
+# --- Bulk (HR's admin actions): each enrolment in its own transaction ---------------------
+
+
+@dataclass
+class BulkOutcome:
+    done: list[Enrolment] = field(default_factory=list)
+    waitlisted: list[Enrolment] = field(default_factory=list)
+    unchanged: list[Enrolment] = field(default_factory=list)
+    errors: list[tuple[Enrolment, str]] = field(default_factory=list)
+
+
+def _each(enrolments: Iterable[Enrolment], action: Callable[[Enrolment], Any], outcome: BulkOutcome) -> BulkOutcome:
+    # Oldest first, so that a full course seats the people who waited longest.
+    for enrolment in sorted(enrolments, key=lambda e: (e.recommended_at or e.requested_at, e.pk)):
+        try:
+            action(enrolment)
+        except EnrolmentError as exc:
+            outcome.errors.append((enrolment, exc.message))
+    return outcome
+
+
+def enrolments_bulk_approve(*, enrolments: Iterable[Enrolment], actor: StaffMember) -> BulkOutcome:
+    outcome = BulkOutcome()
+
+    def approve(e: Enrolment) -> None:
+        result = enrolment_approve(enrolment=e, actor=actor)
+        (outcome.done if result.state == S.APPROVED else outcome.waitlisted).append(result)
+
+    return _each(enrolments, approve, outcome)
+
+
+def enrolments_bulk_reject(*, enrolments: Iterable[Enrolment], actor: StaffMember, reason: str) -> BulkOutcome:
+    outcome = BulkOutcome()
+    return _each(
+        enrolments, lambda e: outcome.done.append(enrolment_reject(enrolment=e, actor=actor, reason=reason)), outcome
+    )
+
+
+def enrolments_bulk_complete(
+    *,
+    enrolments: Iterable[Enrolment],
+    actor: StaffMember,
+    completed_on: dt.date | None = None,
+    grade: str = "",
+    result_note: str = "",
+) -> BulkOutcome:
+    outcome = BulkOutcome()
+
+    def complete(e: Enrolment) -> None:
+        changed = enrolment_complete(
+            enrolment=e, actor=actor, completed_on=completed_on, grade=grade, result_note=result_note
+        )
+        (outcome.done if changed else outcome.unchanged).append(e)
+
+    return _each(enrolments, complete, outcome)
+
+
+def enrolments_bulk_not_completed(
+    *, enrolments: Iterable[Enrolment], actor: StaffMember, comment: str = ""
+) -> BulkOutcome:
+    outcome = BulkOutcome()
+    return _each(
+        enrolments,
+        lambda e: outcome.done.append(enrolment_mark_not_completed(enrolment=e, actor=actor, comment=comment)),
+        outcome,
+    )
+
+
+# --- Catalogue ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def course_set_skills(*, course: Course, levels: dict[Skill, int]) -> None:
+    """Make ``levels`` (skill → level) the course's skills, then refresh its badge's alignments."""
+    CourseSkill.objects.filter(course=course).exclude(skill__in=list(levels)).delete()
+    for skill, level in levels.items():
+        CourseSkill.objects.update_or_create(course=course, skill=skill, defaults={"level": level})
+    if course.badge_class_id:
+        course_align_badge(course=course)
+
+
+def _alignment(course: Course, course_skill: CourseSkill) -> dict[str, str]:
+    skill = course_skill.skill
+    with translation.override("ja"):
+        level = str(course_skill.get_level_display())
+    return {
+        "targetName": skill.name,
+        "targetUrl": f"{settings.PORTAL_BASE_URL}{reverse('courses:detail', args=[course.code])}#skill-{skill.code}",
+        "targetCode": skill.code,
+        "targetFramework": SKILL_FRAMEWORK,
+        "targetDescription": f"{skill.description}（{level}）" if skill.description else level,
+    }
+
+
+@transaction.atomic
+def course_align_badge(*, course: Course) -> list[dict[str, str]]:
+    """Fill the course badge's alignments from the course's skills (one per skill)."""
+    if not course.badge_class_id:
+        return []
+    alignments = [_alignment(course, cs) for cs in course.course_skills.select_related("skill")]
+    BadgeClass.objects.filter(pk=course.badge_class_id).update(alignments=alignments)
+    return alignments
+
+
+@transaction.atomic
+def programme_align_badge(*, programme: Programme) -> list[dict[str, str]]:
+    """Fill the programme badge's alignments from its courses' skills (each skill once, highest level)."""
+    if not programme.badge_class_id:
+        return []
+    best: dict[int, tuple[Course, CourseSkill]] = {}
+    for cs in CourseSkill.objects.filter(course__programmes=programme).select_related("skill", "course"):
+        if cs.skill_id not in best or cs.level > best[cs.skill_id][1].level:
+            best[cs.skill_id] = (cs.course, cs)
+    alignments = [
+        _alignment(course, cs)
+        for course, cs in sorted(best.values(), key=lambda p: (p[1].skill.sort_order, p[1].skill.code))
+    ]
+    BadgeClass.objects.filter(pk=programme.badge_class_id).update(alignments=alignments)
+    return alignments

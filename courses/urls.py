@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "courses"
+
+# Fixed paths first: course codes are capital letters, so they never collide with these.
+urlpatterns = [
+    path("", views.catalogue, name="catalogue"),
+    path("my-learning/", views.my_learning, name="my_learning"),
+    path("my-learning/<int:pk>/withdraw/", views.enrolment_withdraw_view, name="withdraw"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/<int:pk>/decide/", views.approval_decide, name="decide"),
+    path("<slug:code>/", views.course_detail, name="detail"),
+    path("<slug:code>/request/", views.course_request, name="request"),
+]

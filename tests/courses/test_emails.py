@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+
+import pytest
+from django.core import mail
+
+from courses.models import Enrolment
+from courses.services import enrolment_approve, enrolment_complete, enrolment_recommend, enrolment_reject
+from staff.emails import email_dispatch, render_templated_email
+from staff.tasks import send_email_task
+from tests.courses.factories import make_course, make_enrolment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def course(db):  # type: ignore[no-untyped-def]
+    return make_course(
+        code="CHUO-GYOSEI", title="行政法", title_en="Administrative Law", starts_on=dt.date(2026, 4, 10)
+    )
+
+
+def test_each_decision_emails_the_person_after_the_commit(
+    alice, bob, carol, course, django_capture_on_commit_callbacks
+):
+    enrolment = make_enrolment(staff=alice, course=course)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        enrolment_recommend(enrolment=enrolment, actor=bob, comment="推薦します")
+    assert mail.outbox == []  # nothing is sent before the commit
+    for callback in callbacks:
+        callback()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment_approve(enrolment=enrolment, actor=carol)
+        enrolment_complete(enrolment=enrolment, actor=carol, grade="優")
+    assert [m.to for m in mail.outbox] == [[alice.email]] * 3
+    assert "推薦します" in mail.outbox[0].body
+    assert "優" in mail.outbox[2].body
+
+
+def test_japanese_staff_get_japanese_email_and_english_staff_english(
+    alice, dave, carol, course, django_capture_on_commit_callbacks
+):
+    dave.preferred_language = "en"
+    dave.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        for person in (alice, dave):
+            enrolment_approve(enrolment=make_enrolment(staff=person, course=course, state="recommended"), actor=carol)
+    ja, en = mail.outbox
+    assert "行政法" in ja.subject and "2026年4月10日" in ja.body
+    assert ja.extra_headers["Content-Language"] == "ja"
+    assert "Administrative Law" in en.subject and "April 10, 2026" in en.body
+    assert en.extra_headers["Content-Language"] == "en"
+    assert '<html lang="en">' in en.alternatives[0][0]
+
+
+def test_a_rejection_email_carries_the_reason(alice, carol, course, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment_reject(enrolment=make_enrolment(staff=alice, course=course), actor=carol, reason="予算超過のため")
+    assert "予算超過のため" in mail.outbox[0].body
+
+
+def test_a_broker_that_is_down_never_rolls_back_a_decision(
+    alice, carol, course, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.undo()  # use the real dispatch, with a broken broker
+    from kombu.exceptions import OperationalError
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(send_email_task, "apply_async", down)
+    monkeypatch.setattr("badges.services.award_enqueue", lambda award_id: True)
+    enrolment = make_enrolment(staff=alice, course=course, state="recommended")
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment_approve(enrolment=enrolment, actor=carol)
+    assert Enrolment.objects.get().state == "approved"
+    assert email_dispatch(alice.pk, "enrolment-decision", {}) is False
+
+
+def test_the_task_skips_people_who_left(alice):
+    alice.is_active = False
+    alice.save()
+    assert send_email_task(alice.pk, "enrolment-decision", {"state": "approved"}) == "skipped"
+    assert mail.outbox == []
+
+
+def test_the_task_retries_smtp_errors_with_backoff():
+    assert smtplib.SMTPException in send_email_task.autoretry_for
+    assert send_email_task.retry_backoff is True
+    assert send_email_task.max_retries == 5
+
+
+def test_an_email_has_a_text_and_an_html_part_and_escapes_html(alice, course):
+    message = render_templated_email(
+        to=alice,
+        template="enrolment-decision",
+        context={
+            "state": "rejected",
+            "course_code": "X",
+            "course_title": "<b>A&B</b>",
+            "comment": "<script>",
+            "url": "u",
+        },
+    )
+    html = message.alternatives[0][0]
+    assert "<b>A&B</b>" in message.body  # plain text is not HTML-escaped
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "\n" not in message.subject
