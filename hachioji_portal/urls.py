@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from allauth.account.decorators import secure_admin_login
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +30,5 @@ urlpatterns = [
     path("health", health, name="health"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as such: baked badges and uploaded portfolio files are private and
+# go out only through views that check who is asking (and never as HTML).

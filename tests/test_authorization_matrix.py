@@ -1,0 +1,246 @@
+"""Every URL of the portal × every role → the expected status; nothing leaks another
+person's data; ids that matter are not guessable.
+
+New URLs must be added to MATRIX (a test fails for any page of ours that is missing), so a
+page cannot ship without someone deciding who may see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from badges import issuing, services
+from badges.models import Award
+from tests.badges.conftest import bake_ob3, external_credential
+from tests.courses.factories import make_course, make_enrolment
+from tests.factories import make_staff
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ("anonymous", "alice", "dave", "bob", "other_head", "carol", "superuser")
+A, AN, D, B, OH, C, SU = PERSONAS  # short names for the table
+
+
+def ok_for(*who: str, otherwise: int, anonymous: int = 302) -> dict[str, int]:
+    statuses = dict.fromkeys(PERSONAS, otherwise)
+    statuses["anonymous"] = anonymous
+    statuses.update(dict.fromkeys(who, 200))
+    return statuses
+
+
+SIGNED_IN = ok_for(AN, D, B, OH, C, SU, otherwise=200)
+EVERYONE = dict.fromkeys(PERSONAS, 200)
+OWNER_ONLY = ok_for(AN, otherwise=404)
+HR_AND_HEADS = ok_for(B, OH, C, SU, otherwise=403)
+HR_ONLY = ok_for(C, SU, otherwise=403)
+ADMIN = {**ok_for(C, SU, otherwise=302)}
+
+# name → (url template, statuses). {award}, {token}, {external}, {course}, {enrolment},
+# {alice_no}, {issuer}, {badge_class} are filled from the scene below.
+MATRIX: dict[str, tuple[str, dict[str, int]]] = {
+    "home": ("/", SIGNED_IN),
+    "staff:profile": ("/me/profile/", SIGNED_IN),
+    "courses:catalogue": ("/courses/", SIGNED_IN),
+    "courses:detail": ("/courses/{course}/", SIGNED_IN),
+    # alice has asked for this course already: she is sent to her request in "my learning".
+    "courses:request": ("/courses/{course}/request/", {**SIGNED_IN, "alice": 302}),
+    "courses:my_learning": ("/courses/my-learning/", SIGNED_IN),
+    "courses:approvals": ("/courses/approvals/", ok_for(B, OH, otherwise=403)),
+    "hr:dashboard": ("/hr/", HR_AND_HEADS),
+    "hr:people": ("/hr/people/", HR_AND_HEADS),
+    "hr:people_export_csv": ("/hr/people/export.csv?q=山田", HR_AND_HEADS),
+    "hr:people_export_xlsx": ("/hr/people/export.xlsx?q=山田", HR_AND_HEADS),
+    "hr:profile": ("/hr/people/{alice_no}/", ok_for(B, C, SU, otherwise=403)),
+    "hr:matrix": ("/hr/skills/", HR_AND_HEADS),
+    "hr:access_log": ("/hr/access-log/", HR_ONLY),
+    "badges:mine": ("/badges/", SIGNED_IN),
+    "badges:portfolio": ("/badges/portfolio/", SIGNED_IN),
+    "badges:portfolio_add": ("/badges/portfolio/add/", SIGNED_IN),
+    "badges:portfolio_detail": ("/badges/portfolio/{external}/", OWNER_ONLY),
+    # The original file: the holder, and those who review her training record.
+    "badges:portfolio_original": ("/badges/portfolio/{external}/original", ok_for(AN, B, C, SU, otherwise=404)),
+    # This external badge has no public address of its own, so there is no QR code to show.
+    "badges:portfolio_qr": ("/badges/portfolio/{external}/qr.svg", ok_for(otherwise=404)),
+    "badges:record": ("/badges/record/", SIGNED_IN),
+    "badges:record_of": ("/badges/record/{alice_no}/", ok_for(AN, B, C, SU, otherwise=404)),
+    "badges:detail": ("/badges/{award}/", OWNER_ONLY),
+    "badges:download_png": ("/badges/{award}/download.png", OWNER_ONLY),
+    "badges:download_credential": ("/badges/{award}/credential.json", OWNER_ONLY),
+    "public:issuer": ("/public/issuers/{issuer}", EVERYONE),
+    "public:status_list": ("/public/issuers/{issuer}/status/0", EVERYONE),
+    "public:badge_class": ("/public/badges/{badge_class}", EVERYONE),
+    "public:badge_class_image": ("/public/badges/{badge_class}/image.png", EVERYONE),
+    "public:assertion": ("/public/assertions/{award}", EVERYONE),
+    "public:credential": ("/public/assertions/{award}/credential.json", EVERYONE),
+    "public:award_image": ("/public/assertions/{award}/image.png", EVERYONE),  # alice made it public
+    "public:assertion_qr": ("/public/assertions/{award}/qr.svg", EVERYONE),
+    "public:share": ("/public/share/{token}/", EVERYONE),
+    "public:share_qr": ("/public/share/{token}/qr.svg", EVERYONE),
+    "public:verify": ("/public/verify/", EVERYONE),
+    "did_document": ("/.well-known/did.json", EVERYONE),
+    "health": ("/health", EVERYONE),
+    "admin:index": ("/admin/", ADMIN),
+    "admin:staff_staffmember_changelist": ("/admin/staff/staffmember/", ADMIN),
+    # Signed-in people without HR's import permission get a plain 403 here.
+    "admin:staff_staffmember_import": ("/admin/staff/staffmember/import/", ok_for(C, SU, otherwise=403)),
+    "admin:courses_enrolment_changelist": ("/admin/courses/enrolment/", ADMIN),
+    "admin:courses_enrolment_change": ("/admin/courses/enrolment/{enrolment}/change/", ADMIN),
+    "admin:badges_award_changelist": ("/admin/badges/award/", ADMIN),
+    "admin:staff_recordaccess_changelist": ("/admin/staff/recordaccess/", ADMIN),
+}
+
+# POST-only endpoints and the API: checked by the POST tests below.
+POST_ONLY = {
+    "staff:language_set",
+    "courses:withdraw",
+    "courses:decide",
+    "badges:portfolio_remove",
+    "badges:visibility",
+    "badges:share_link_renew",
+    "public:verify_api",
+    "account_logout",
+}
+
+
+@pytest.fixture
+def scene(alice, bob, carol, dave, signing_key, badge_class, enqueued, settings):  # type: ignore[no-untyped-def]
+    alice.family_name_kana, alice.given_name_kana = "ヤマダ", "ハナコ"
+    alice.save()
+    other = dave.department
+    other_head = make_staff(employee_number="100020", family_name="渡辺", given_name="誠", department=other)
+    from staff.services import department_set_heads
+
+    department_set_heads(department=other, heads=[other_head])
+    superuser = make_staff(employee_number="100021", is_staff=True, is_superuser=True, mfa=True)
+    course = make_course(code="KENPO-1", title="憲法", badge_class=badge_class)
+    enrolment = make_enrolment(staff=alice, course=course, state="requested")
+    award, _ = services.award_request(
+        recipient=alice, badge_class=badge_class, source_key="enrolment:999", achieved_on=dt.date(2026, 4, 1)
+    )
+    issuing.award_ensure_issued(award_id=award.pk)
+    award.refresh_from_db()
+    services.award_set_visibility(award=award, visibility=Award.Visibility.PUBLIC, by=alice)
+    award.refresh_from_db()
+    external = services.external_badge_add(
+        holder=alice, data=bake_ob3(external_credential(email=alice.email)), filename="chuo.png"
+    )
+    return {
+        "people": {
+            "alice": alice,
+            "dave": dave,
+            "bob": bob,
+            "other_head": other_head,
+            "carol": carol,
+            "superuser": superuser,
+        },
+        "values": {
+            "award": award.public_id,
+            "token": award.share_token,
+            "external": external.public_id,
+            "course": course.code,
+            "enrolment": enrolment.pk,
+            "alice_no": alice.employee_number,
+            "issuer": award.issuer.public_id,
+            "badge_class": badge_class.public_id,
+        },
+        "enrolment": enrolment,
+        "award": award,
+        "external": external,
+    }
+
+
+def _named_patterns() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str = "") -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace in ("admin",) or str(p.pattern).startswith("accounts/"):
+                    continue  # the admin and allauth: sampled in MATRIX, tested by their projects
+                walk(p.url_patterns, namespace + (f"{p.namespace}:" if p.namespace else ""))
+            elif isinstance(p, URLPattern) and p.name:
+                names.add(namespace + p.name)
+
+    walk(get_resolver().url_patterns)
+    return names - {"set_language"}
+
+
+def test_every_page_of_ours_has_a_row_in_the_matrix():
+    missing = _named_patterns() - set(MATRIX) - POST_ONLY
+    assert not missing, f"add these pages to MATRIX with who may see them: {sorted(missing)}"
+
+
+def test_every_page_answers_every_role_as_expected(client, scene):
+    mismatches = []
+    for name, (template, expected) in MATRIX.items():
+        url = template.format(**scene["values"])
+        for persona in PERSONAS:
+            client.logout()
+            if persona != "anonymous":
+                client.force_login(scene["people"][persona])
+            status = client.get(url).status_code
+            if status != expected[persona]:
+                mismatches.append(f"{name} {url} as {persona}: {status}, expected {expected[persona]}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_no_page_shows_alices_personal_data_to_people_who_may_not_see_it(client, scene):
+    alice = scene["people"]["alice"]
+    secrets = [alice.email, "ヤマダ"]
+    for name, (template, _statuses) in MATRIX.items():
+        url = template.format(**scene["values"])
+        for persona in ("anonymous", "dave", "other_head"):
+            client.logout()
+            if persona != "anonymous":
+                client.force_login(scene["people"][persona])
+            response = client.get(url)
+            if response.status_code != 200 or name in ("hr:people_export_xlsx", "public:award_image"):
+                continue
+            body = response.content.decode("utf-8", errors="replace")
+            leaked = [s for s in secrets if s and s in body]
+            assert not leaked, f"{name} shows {leaked} to {persona}"
+
+
+def test_state_changing_endpoints_refuse_other_people(client, scene):
+    enrolment, award, external = scene["enrolment"], scene["award"], scene["external"]
+    people = scene["people"]
+    attempts = [
+        (f"/courses/my-learning/{enrolment.pk}/withdraw/", {}),
+        (f"/badges/{award.public_id}/visibility", {"visibility": "private"}),
+        (f"/badges/{award.public_id}/share-link/renew", {}),
+        (f"/badges/portfolio/{external.public_id}/remove", {}),
+    ]
+    for persona in ("dave", "bob", "carol"):
+        client.force_login(people[persona])
+        for url, data in attempts:
+            assert client.post(url, data).status_code == 404, (persona, url)
+    client.force_login(people["other_head"])
+    response = client.post(f"/courses/approvals/{enrolment.pk}/decide/", {"decision": "recommend", "comment": "x"})
+    assert response.status_code in (403, 404)
+    enrolment.refresh_from_db()
+    assert enrolment.state == "requested"
+    award.refresh_from_db()
+    assert award.visibility == Award.Visibility.PUBLIC
+
+
+def test_anonymous_posts_go_to_sign_in_and_change_nothing(client, scene):
+    award = scene["award"]
+    response = client.post(f"/badges/{award.public_id}/visibility", {"visibility": "private"})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    award.refresh_from_db()
+    assert award.visibility == Award.Visibility.PUBLIC
+
+
+def test_public_urls_carry_uuids_not_sequential_ids(scene):
+    uuid = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    award = scene["award"]
+    for document in (award.assertion, award.credential):
+        for url in re.findall(r"https?://[^\"\s]+", json.dumps(document)):
+            if "/public/" in url and "/status/" not in url:
+                assert uuid.search(url), url
