@@ -50,9 +50,11 @@ class JapaneseFirstLocaleMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = self.language_for(request)
-        translation.activate(language)
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        # override(), not activate(): the thread goes back to the default language afterwards,
+        # so nothing later on this thread (another request, a task) inherits this person's choice.
+        with translation.override(language):
+            response = self.get_response(request)  # TemplateResponses are rendered in here
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response

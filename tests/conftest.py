@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import translation
 
 from tests.factories import make_department, make_staff
 
@@ -32,6 +33,20 @@ def _fast_settings(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.PORTAL_MFA_REQUIRED_FOR_HR = True
+
+
+@pytest.fixture(autouse=True)
+def _portal_language() -> Iterator[None]:
+    """Each test starts in the portal's default language (Japanese, LANGUAGE_CODE).
+
+    The locale middleware activates the signed-in person's language and leaves it active on the
+    thread after the response, so a test that signs in someone who chose English would otherwise
+    make the service messages of the tests after it English too. Tests of the English experience
+    say so themselves (translation.override("en") or preferred_language="en").
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

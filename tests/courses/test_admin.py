@@ -53,8 +53,8 @@ def test_the_change_page_shows_the_history(hr_client, alice):
     response = hr_client.get(reverse("admin:courses_enrolment_change", args=[enrolment.pk]))
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Recommended by head of section" in content
-    assert "Requested" in content
+    assert "所属長推薦済み" in content  # Recommended by head of section
+    assert "申込中" in content  # Requested
 
 
 def test_staff_without_the_admin_cannot_reach_it(client, alice):
@@ -85,13 +85,14 @@ def test_bulk_approve_approves_and_waitlists_when_full(hr_client, alice, dave):
     states = sorted(Enrolment.objects.values_list("state", flat=True))
     assert states == ["approved", "waitlisted"]
     content = response.content.decode()
-    assert "1 approved." in content and "waiting list" in content
+    assert "1 件を承認しました。" in content  # 1 approved.
+    assert "1 件は定員に達しているためキャンセル待ちになりました。" in content  # 1 put on the waiting list
 
 
 def test_bulk_approve_reports_illegal_transitions(hr_client, alice):
     enrolment = make_enrolment(staff=alice, course=make_course(), state="requested")
     response = _action(hr_client, "approve", [enrolment])
-    assert "Only a recommended or waiting-list enrolment can be approved" in response.content.decode()
+    assert "承認できるのは所属長推薦済みまたはキャンセル待ちの申込だけです" in response.content.decode()
     assert Enrolment.objects.get().state == "requested"
 
 
@@ -122,7 +123,7 @@ def test_bulk_mark_completed_records_the_result_and_requests_one_award_each(
     with django_capture_on_commit_callbacks(execute=True):
         response = _action(hr_client, "mark_completed", enrolments, **data)
     assert Award.objects.count() == 2 and len(award_enqueued) == 2
-    assert "already recorded" in response.content.decode()
+    assert "件は既に同じ内容で記録済みです" in response.content.decode()
 
 
 def test_bulk_mark_not_completed(hr_client, alice):

@@ -43,7 +43,7 @@ def test_the_head_recommends_with_a_comment(client, alice, bob, course):
     enrolment.refresh_from_db()
     assert enrolment.state == "recommended"
     assert enrolment.events.last().comment == "ぜひ"
-    assert "You recommended" in response.content.decode()
+    assert "さんの「行政法」受講を推薦しました。" in response.content.decode()
     assert [e.pk for e in response.context["decided"]] == [enrolment.pk]
 
 
@@ -53,7 +53,7 @@ def test_declining_without_a_comment_is_refused(client, alice, bob, course):
     response = client.post(reverse("courses:decide", args=[enrolment.pk]), {"decision": "decline"}, follow=True)
     enrolment.refresh_from_db()
     assert enrolment.state == "requested"
-    assert "Please say why" in response.content.decode()
+    assert "推薦しない理由を入力してください。" in response.content.decode()
 
 
 def test_the_head_declines_with_a_comment(client, alice, bob, course):
@@ -97,7 +97,7 @@ def test_deciding_twice_shows_a_clear_message(client, alice, bob, course):
     url = reverse("courses:decide", args=[enrolment.pk])
     client.post(url, {"decision": "recommend"})
     response = client.post(url, {"decision": "decline", "comment": "やはり"}, follow=True)
-    assert "Only a new request can be declined" in response.content.decode()
+    assert "所属長が推薦しないと判断できるのは新しい申込だけです" in response.content.decode()
     assert Enrolment.objects.get().state == "recommended"
 
 

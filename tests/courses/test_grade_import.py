@@ -76,7 +76,7 @@ def test_rows_that_match_no_approved_enrolment_are_errors_and_nothing_is_saved(a
     result = _import(report, carol, dry_run=False)
     assert result.has_validation_errors()
     assert [row.number for row in result.invalid_rows] == [3, 4, 5]
-    assert "No approved enrolment of employee 100002" in str(result.invalid_rows[0].error)
+    assert "職員番号 100002 の講座 CHUO-GYOSEI への受講決定済みの申込がありません" in str(result.invalid_rows[0].error)
     # The whole file is refused: the good rows were not saved either.
     assert set(Enrolment.objects.values_list("state", flat=True)) == {"approved"}
 
@@ -145,7 +145,7 @@ def test_a_report_with_errors_offers_no_confirm_step(client, carol, approved):
         reverse("admin:courses_enrolment_import"), {"import_file": upload, "format": "0", "resource": "0"}
     )
     assert response.context.get("confirm_form") is None
-    assert "No approved enrolment of employee 999999" in response.content.decode()
+    assert "職員番号 999999 の講座 CHUO-GYOSEI への受講決定済みの申込がありません" in response.content.decode()
 
 
 def test_the_grade_report_sheet_exports_approved_enrolments_with_a_blank_result(approved):

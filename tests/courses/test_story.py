@@ -41,7 +41,8 @@ def test_from_search_to_badge_request(alice, bob, carol, award_enqueued, django_
         learner.post(request_url, data)
         learner.post(request_url, {**data, "confirm": "1"})
         enrolment = Enrolment.objects.get()
-        assert "Requested" in learner.get(reverse("courses:my_learning")).content.decode()
+        # Her status badge says 申込中 (Requested); the heading 申込中・受講中の講座 is always on the page.
+        assert ">申込中</span>" in learner.get(reverse("courses:my_learning")).content.decode()
 
         # 2. Bob, her head of section, recommends it.
         assert enrolment in head.get(reverse("courses:approvals")).context["awaiting"]

@@ -104,7 +104,7 @@ def test_a_search_with_no_result_shows_a_clear_empty_state(client, alice, catalo
     client.force_login(alice)
     response = client.get(reverse("courses:catalogue"), {"q": "量子力学"})
     assert response.context["page"].paginator.count == 0
-    assert "No course matches your search." in response.content.decode()
+    assert "条件に合う講座はありません。" in response.content.decode()
 
 
 def test_the_catalogue_is_paginated(client, alice):
@@ -142,7 +142,7 @@ def test_the_course_page_shows_details_skills_cost_share_and_badge(client, alice
     response = client.get(reverse("courses:detail", args=["CHUO-GYOSEI"]))
     content = response.content.decode()
     assert response.status_code == 200
-    for text in ("行政法", "中央大学法学部 通信教育課程", "法務", "行政法 修了", "10,000", "Request this course"):
+    for text in ("行政法", "中央大学法学部 通信教育課程", "法務", "行政法 修了", "10,000", "この講座に申し込む"):
         assert text in content, text
 
 
@@ -154,7 +154,7 @@ def test_course_codes_in_addresses_are_not_case_sensitive(client, alice, catalog
 def test_a_closed_course_has_no_request_button(client, alice, catalogue):
     client.force_login(alice)
     content = client.get(reverse("courses:detail", args=["CITY-BOSAI"])).content.decode()
-    assert "Applications are not open." in content
+    assert "現在申込を受け付けていません。" in content
     assert reverse("courses:request", args=["CITY-BOSAI"]) not in content
 
 
@@ -191,7 +191,7 @@ def test_submitting_a_request_twice_keeps_one_and_says_so(client, alice, catalog
     client.post(url, data)
     second = client.post(url, data, follow=True)
     assert Enrolment.objects.count() == 1
-    assert "already requested" in second.content.decode()
+    assert "この講座には既に申し込んでいます。" in second.content.decode()
 
 
 def test_a_request_that_arrives_twice_at_the_service_is_refused_cleanly(client, alice, catalogue, monkeypatch):
@@ -202,7 +202,7 @@ def test_a_request_that_arrives_twice_at_the_service_is_refused_cleanly(client, 
     monkeypatch.setattr("courses.views.selectors.live_enrolment", lambda **kw: None)
     response = client.post(url, {"use_type": "self_development", "reason": "理由", "confirm": "1"}, follow=True)
     assert Enrolment.objects.count() == 1
-    assert "already requested" in response.content.decode()
+    assert "この講座には既に申し込んでいます。" in response.content.decode()
 
 
 def test_requesting_outside_the_window_is_refused(client, alice, catalogue):
@@ -210,7 +210,7 @@ def test_requesting_outside_the_window_is_refused(client, alice, catalogue):
     url = reverse("courses:request", args=["CITY-BOSAI"])
     response = client.post(url, {"use_type": "self_development", "reason": "理由", "confirm": "1"}, follow=True)
     assert not Enrolment.objects.exists()
-    assert "Applications for this course are not open." in response.content.decode()
+    assert "この講座は現在申込を受け付けていません。" in response.content.decode()
 
 
 def test_a_full_course_can_be_requested_with_a_waiting_list_warning(client, alice, dave, catalogue):
@@ -220,7 +220,7 @@ def test_a_full_course_can_be_requested_with_a_waiting_list_warning(client, alic
     make_enrolment(staff=dave, course=course, state="approved")
     client.force_login(alice)
     detail = client.get(reverse("courses:detail", args=[course.code])).content.decode()
-    assert "This course is full" in detail
+    assert "この講座は満席です。" in detail
     url = reverse("courses:request", args=[course.code])
     client.post(url, {"use_type": "self_development", "reason": "理由", "confirm": "1"})
     assert Enrolment.objects.get(staff=alice).state == "requested"
@@ -240,7 +240,7 @@ def test_my_learning_shows_every_request_with_status_history_and_results(client,
     assert [e.course.code for e in response.context["finished"]] == ["CHUO-KENPO"]
     assert [e.course.code for e in response.context["closed"]] == ["CITY-BOSAI"]
     assert "優" in content
-    assert "Recommended by head of section" in content
+    assert "所属長推薦済み" in content
     assert content.count('<details class="history">') == 3
 
 
@@ -263,7 +263,7 @@ def test_withdrawing_from_my_learning(client, alice, catalogue):
     response = client.post(reverse("courses:withdraw", args=[enrolment.pk]), follow=True)
     enrolment.refresh_from_db()
     assert enrolment.state == "withdrawn"
-    assert "You withdrew" in response.content.decode()
+    assert "「行政法」の申込を取り下げました。" in response.content.decode()
 
 
 def test_withdrawing_someone_elses_enrolment_is_not_found(client, alice, dave, catalogue):
@@ -284,7 +284,7 @@ def test_withdrawing_a_completed_course_is_refused_with_a_message(client, alice,
     enrolment = make_enrolment(staff=alice, course=catalogue["gyosei"], state="completed")
     client.force_login(alice)
     response = client.post(reverse("courses:withdraw", args=[enrolment.pk]), follow=True)
-    assert "can no longer be withdrawn" in response.content.decode()
+    assert "この申込は「修了」のため、取り下げできません。" in response.content.decode()
 
 
 def test_the_navigation_and_home_page_link_to_the_course_pages(client, alice, bob):
