@@ -45,7 +45,7 @@ def award_notify_holder(*, award_id: int) -> str:
             to=award.recipient,
             template="badge-issued",
             context={
-                "badge_name": _badge_name(award),
+                "badge_name": badge_name_for(award),
                 "issuer_name": award.issuer.name,
                 "expires_at": award.expires_at,
                 "award_url": links.award_page_url(award.public_id),
@@ -60,27 +60,8 @@ def award_notify_holder(*, award_id: int) -> str:
     return "sent"
 
 
-def award_revoked_notify_enqueue(award_id: int) -> None:
-    from hachioji_portal.queueing import publish
-
-    from .tasks import award_revoked_notify_task
-
-    publish(award_revoked_notify_task, args=(award_id,))
-
-
-def award_revoked_notify_holder(*, award_id: int) -> str:
-    from staff.emails import send_templated_email
-
-    award = Award.objects.select_related("badge_class", "recipient").get(pk=award_id)
-    send_templated_email(
-        to=award.recipient,
-        template="badge-revoked",
-        context={"badge_name": _badge_name(award), "reason": award.revocation_reason},
-    )
-    return "sent"
-
-
-def _badge_name(award: Award) -> str:
+def badge_name_for(award: Award) -> str:
+    """The badge's name in its holder's language."""
     if award.recipient.preferred_language == "en" and award.badge_class.name_en:
         return award.badge_class.name_en
     return award.badge_class.name
@@ -130,7 +111,7 @@ def awards_remind_expiring(*, now: dt.datetime, days: int, limit: int = 2000) ->
                 to=award.recipient,
                 template="badge-expiring",
                 context={
-                    "badge_name": _badge_name(award),
+                    "badge_name": badge_name_for(award),
                     "expires_on": timezone.localdate(award.expires_at).isoformat(),
                     "renewal_url": award.badge_class.renewal_url,
                     "award_url": links.award_page_url(award.public_id),

@@ -121,10 +121,16 @@ def award_revoke(*, award: Award, reason: str, by: StaffMember | None = None) ->
     )
     award.refresh_from_db()
     if changed:
-        logger.info("award %s revoked by %s: %s", award.pk, getattr(by, "pk", None), reason)
-        from .notifications import award_revoked_notify_enqueue
+        from staff.emails import email_send_on_commit
 
-        transaction.on_commit(lambda: award_revoked_notify_enqueue(award.pk), robust=True)
+        from .notifications import badge_name_for
+
+        logger.info("award %s revoked by %s: %s", award.pk, getattr(by, "pk", None), reason)
+        email_send_on_commit(
+            to=award.recipient,
+            template="badge-revoked",
+            context={"badge_name": badge_name_for(award), "reason": award.revocation_reason},
+        )
     return bool(changed)
 
 

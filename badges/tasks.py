@@ -57,15 +57,6 @@ def awards_sweep_task(older_than_seconds: int = 120) -> int:
     return awards_requeue_stale(older_than=dt.timedelta(seconds=older_than_seconds), now=timezone.now())
 
 
-@shared_task(
-    bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8
-)
-def award_revoked_notify_task(self: object, award_id: int) -> str:
-    from .notifications import award_revoked_notify_holder
-
-    return award_revoked_notify_holder(award_id=award_id)
-
-
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3)
 def awards_expiry_remind_task() -> int:
     """Email holders whose badges expire within BADGE_EXPIRY_REMINDER_DAYS (once per badge).

@@ -341,6 +341,7 @@ LOGGING = {
 # --- Periodic tasks (celery beat, stored by django-celery-beat) -------------------------
 CELERY_BEAT_SCHEDULE = {
     "awards-sweep": {"task": "badges.tasks.awards_sweep_task", "schedule": 60.0},
+    "emails-sweep": {"task": "staff.tasks.emails_sweep_task", "schedule": 60.0},
     "badges-expiry-reminders": {"task": "badges.tasks.awards_expiry_remind_task", "schedule": 3600.0},
 }
 

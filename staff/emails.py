@@ -19,10 +19,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .models import StaffMember
+from .models import OutgoingEmail, StaffMember
 
 logger = logging.getLogger(__name__)
 
@@ -63,20 +63,74 @@ def send_templated_email(*, to: StaffMember, template: str, context: dict[str, A
     render_templated_email(to=to, template=template, context=context).send()
 
 
-def email_dispatch(staff_id: int, template: str, context: dict[str, Any]) -> bool:
+def email_dispatch(email_id: int) -> bool:
     """Queue the sending task; a broker that is down is logged, never raised.
 
-    A decision that was committed stays committed even if its email cannot be queued.
+    The email is already a row (``OutgoingEmail``): if it cannot be queued now, the sweep
+    queues it later. A decision that was committed stays committed either way.
     """
     from hachioji_portal.queueing import publish
 
+    from .models import OutgoingEmail
     from .tasks import send_email_task
 
-    return publish(send_email_task, args=(staff_id, template, context))
+    if not publish(send_email_task, args=(email_id,)):
+        return False
+    OutgoingEmail.objects.filter(pk=email_id).update(queued_at=timezone.now())
+    return True
 
 
-def email_send_on_commit(*, to: StaffMember, template: str, context: dict[str, Any]) -> None:
-    """Send ``template`` to ``to`` once the current transaction commits (never if it rolls back)."""
-    staff_id = to.pk
-    payload = dict(context)
-    transaction.on_commit(lambda: email_dispatch(staff_id, template, payload), robust=True)
+def email_send_on_commit(*, to: StaffMember, template: str, context: dict[str, Any]) -> OutgoingEmail:
+    """Write ``template`` for ``to`` into the outbox now, and queue it once the transaction
+    commits (never if it rolls back: the row goes with it)."""
+    from .models import OutgoingEmail
+
+    email = OutgoingEmail.objects.create(to=to, template=template, context=dict(context))
+    transaction.on_commit(lambda: email_dispatch(email.pk), robust=True)
+    return email
+
+
+def email_deliver(*, email_id: int) -> str:
+    """Send one outbox email (the task's body). At most once: the row is claimed first, and a
+    send that fails releases the claim so that the task's retry sends it."""
+    from django.db.models import F
+
+    from .models import OutgoingEmail
+
+    claimed = OutgoingEmail.objects.filter(pk=email_id, sent_at__isnull=True).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "already"
+    email = OutgoingEmail.objects.select_related("to").get(pk=email_id)
+    if not email.to.is_active or not email.to.email:
+        OutgoingEmail.objects.filter(pk=email_id).update(outcome="skipped: the person left")
+        return "skipped"
+    try:
+        send_templated_email(to=email.to, template=email.template, context=email.context)
+    except Exception as exc:
+        OutgoingEmail.objects.filter(pk=email_id).update(sent_at=None, outcome=f"failed: {exc}"[:200])
+        raise
+    OutgoingEmail.objects.filter(pk=email_id).update(outcome="sent")
+    return "sent"
+
+
+def emails_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: int = 5000) -> int:
+    """Queue outbox emails nobody queued (or re-queued) for ``older_than``: the broker was down."""
+    from django.db.models import Q
+
+    from .models import OutgoingEmail
+
+    cutoff = now - older_than
+    stale = (
+        OutgoingEmail.objects.filter(sent_at__isnull=True, created_at__lt=cutoff)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=cutoff))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    queued = 0
+    for email_id in stale:
+        if not email_dispatch(email_id):
+            break
+        queued += 1
+    return queued

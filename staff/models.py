@@ -264,3 +264,31 @@ class RecordAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_id} → {self.subject_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class OutgoingEmail(models.Model):
+    """An email to a staff member, written in the same transaction as the decision it reports.
+
+    The row is the outbox: the Celery task sends it and stamps ``sent_at``; if the broker was
+    down, the periodic sweep queues it later, so no email is lost and none is sent twice.
+    """
+
+    to = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="outgoing_emails")
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        indexes = [
+            # The sweep: emails not sent yet, oldest first.
+            models.Index(fields=["sent_at", "created_at"], name="outgoingemail_unsent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.to_id}"

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
-from typing import Any
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 
 @shared_task(
     bind=True,
     acks_late=True,
-    # SMTP trouble and network errors are transient; template errors are bugs and not retried.
-    autoretry_for=(smtplib.SMTPException, OSError),
+    # SMTP trouble, network and database errors are transient; template errors are bugs.
+    autoretry_for=(smtplib.SMTPException, OSError, OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=5,
 )
-def send_email_task(self: object, staff_id: int, template: str, context: dict[str, Any]) -> str:
-    from .emails import send_templated_email
-    from .models import StaffMember
+def send_email_task(self: object, email_id: int) -> str:
+    from .emails import email_deliver
 
-    staff = StaffMember.objects.filter(pk=staff_id, is_active=True).first()
-    if staff is None or not staff.email:
-        return "skipped"
-    send_templated_email(to=staff, template=template, context=context)
-    return "sent"
+    return email_deliver(email_id=email_id)
+
+
+@shared_task(acks_late=True)
+def emails_sweep_task(older_than_seconds: int = 120) -> int:
+    """Queue outbox emails still unsent after ``older_than_seconds`` (celery beat, every minute)."""
+    from hachioji_portal.queueing import reset
+
+    from .emails import emails_requeue_stale
+
+    reset()
+    return emails_requeue_stale(older_than=dt.timedelta(seconds=older_than_seconds), now=timezone.now())

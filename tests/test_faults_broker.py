@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from badges.models import Award
 from courses.models import Enrolment
+from staff.models import OutgoingEmail
 from tests.courses.factories import make_badge_class, make_course, make_enrolment
 from tests.factories import make_staff
 from tests.worker import running_worker, sent_emails, wait_for
@@ -118,11 +119,20 @@ def test_completions_made_while_redis_is_down_are_saved_and_issued_once_it_is_ba
         assert awards_requeue_stale(older_than=timezone.timedelta(0), now=timezone.now()) == 100
         assert wait_for(lambda: Award.objects.filter(status=Award.Status.ISSUED).count() == 100, timeout=240)
         assert wait_for(lambda: Award.objects.filter(notified_at__isnull=False).count() == 100, timeout=120)
-        # A second sweep finds nothing to do.
+        # The completion emails waited in the outbox; the email sweep sends each once.
+        from staff.emails import emails_requeue_stale
+
+        unsent = OutgoingEmail.objects.filter(sent_at__isnull=True).count()
+        assert unsent == 100
+        assert emails_requeue_stale(older_than=timezone.timedelta(0), now=timezone.now()) == 100
+        assert wait_for(lambda: not OutgoingEmail.objects.filter(sent_at__isnull=True).exists(), timeout=120)
+        # A second sweep of either kind finds nothing to do.
         assert awards_requeue_stale(older_than=timezone.timedelta(0), now=timezone.now()) == 0
+        assert emails_requeue_stale(older_than=timezone.timedelta(0), now=timezone.now()) == 0
     assert Award.objects.count() == 100
     assert set(Award.objects.values_list("attempts", flat=True)) == {1}
-    assert len(sent_emails(tmp_path)) >= 100  # badge emails (decision emails were best effort)
+    assert set(OutgoingEmail.objects.values_list("attempts", flat=True)) == {1}
+    assert wait_for(lambda: len(sent_emails(tmp_path)) == 200, timeout=10)  # 100 badge + 100 completion emails
 
 
 def _queue() -> str:

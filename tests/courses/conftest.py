@@ -29,9 +29,12 @@ def award_enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def emails_dispatched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, dict[str, Any]]]:
     calls: list[tuple[int, str, dict[str, Any]]] = []
 
-    def dispatch(staff_id: int, template: str, context: dict[str, Any]) -> bool:
-        calls.append((staff_id, template, context))
-        send_email_task(staff_id, template, context)  # the task's body, run here
+    def dispatch(email_id: int) -> bool:
+        from staff.models import OutgoingEmail
+
+        email = OutgoingEmail.objects.get(pk=email_id)
+        calls.append((email.to_id, email.template, email.context))
+        send_email_task(email_id)  # the task's body, run here
         return True
 
     monkeypatch.setattr("staff.emails.email_dispatch", dispatch)

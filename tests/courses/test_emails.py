@@ -9,6 +9,7 @@ from django.core import mail
 from courses.models import Enrolment
 from courses.services import enrolment_approve, enrolment_complete, enrolment_recommend, enrolment_reject
 from staff.emails import email_dispatch, render_templated_email
+from staff.models import OutgoingEmail
 from staff.tasks import send_email_task
 from tests.courses.factories import make_course, make_enrolment
 
@@ -76,14 +77,54 @@ def test_a_broker_that_is_down_never_rolls_back_a_decision(
     with django_capture_on_commit_callbacks(execute=True):
         enrolment_approve(enrolment=enrolment, actor=carol)
     assert Enrolment.objects.get().state == "approved"
-    assert email_dispatch(alice.pk, "enrolment-decision", {}) is False
+    # The email waits in the outbox for the sweep: nothing is lost.
+    email = OutgoingEmail.objects.get(to=alice, template="enrolment-decision")
+    assert email.sent_at is None and email.queued_at is None
+    assert email_dispatch(email.pk) is False
 
 
 def test_the_task_skips_people_who_left(alice):
+    email = OutgoingEmail.objects.create(to=alice, template="enrolment-decision", context={"state": "approved"})
     alice.is_active = False
     alice.save()
-    assert send_email_task(alice.pk, "enrolment-decision", {"state": "approved"}) == "skipped"
+    assert send_email_task(email.pk) == "skipped"
     assert mail.outbox == []
+
+
+def test_the_task_sends_an_outbox_email_once(alice):
+    email = OutgoingEmail.objects.create(
+        to=alice, template="enrolment-decision", context={"state": "approved", "course_title": "行政法"}
+    )
+    assert send_email_task(email.pk) == "sent"
+    assert send_email_task(email.pk) == "already"
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_send_is_released_for_the_retry(alice, monkeypatch):
+    email = OutgoingEmail.objects.create(to=alice, template="enrolment-decision", context={"state": "approved"})
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        send_email_task(email.pk)
+    email.refresh_from_db()
+    assert email.sent_at is None and email.attempts == 1 and "gone" in email.outcome
+
+
+def test_the_sweep_queues_emails_the_broker_never_took(alice, monkeypatch):
+    from django.utils import timezone
+
+    from staff.emails import emails_requeue_stale
+
+    queued: list[int] = []
+    monkeypatch.setattr("staff.emails.email_dispatch", lambda email_id: queued.append(email_id) or True)
+    old = OutgoingEmail.objects.create(to=alice, template="enrolment-decision", context={})
+    OutgoingEmail.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
+    OutgoingEmail.objects.create(to=alice, template="enrolment-decision", context={})  # just written
+    assert emails_requeue_stale(older_than=dt.timedelta(minutes=2), now=timezone.now()) == 1
+    assert queued == [old.pk]
 
 
 def test_the_task_retries_smtp_errors_with_backoff():
