@@ -21,9 +21,13 @@ What can be checked here, and what cannot (the city network does not reach the i
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
+import threading
 import uuid
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -386,8 +390,69 @@ def verify_award(award: Award, *, now: dt.datetime | None = None, email: str = "
     now = now or timezone.now()
     findings = [_with_recipient(_own_ob2_finding(award, now=now), email)]
     if award.credential:
-        findings.append(_with_recipient(_ob3_finding(award.credential, now=now), email))
+        finding = _ob3_finding(award.credential, now=now, verify=_verify_stored_credential, award=award)
+        findings.append(_with_recipient(finding, email))
     return _combine(findings, "award", bool(email))
+
+
+# --- remembered signature checks of our own stored credentials ------------------------------
+#
+# Checking an eddsa-rdfc-2022 signature canonicalises the whole credential (JSON-LD expansion
+# and RDF canonicalisation): about 10 ms of CPU, two thirds of a share page and most of a
+# check by URL (docs/benchmarks.md, "Load"). The share page and the verify API did it again on
+# every request for the same stored credential. The outcome of ``verify_credential`` depends
+# only on the document, the keys it resolves and, through ``now``, on which of its own dates
+# (validFrom, validUntil, the proof's expires) have passed. So a successful check is kept per
+# worker process under the digest of the document, the DIDs this portal answers for and those
+# dates' passed/not-passed pattern: a changed document is a new digest (checked afresh, so a
+# tampered row is still caught at once), and crossing an expiry date is a new key. Failures are
+# never kept. Keys are never deleted (awards protect them), so a kept "valid" stays true.
+# Revocation is not part of it: it is read from the Award rows on every request, as before.
+
+_SIGNATURE_MEMO_SIZE: Final = 4096
+_signature_memo: OrderedDict[str, credentials.VerificationResult] = OrderedDict()
+_signature_memo_lock = threading.Lock()
+_own_key_memo: set[str] = set()  # did:key multibases known to be ours (a set add is atomic)
+
+
+def _proof_of(document: dict[str, Any]) -> dict[str, Any]:
+    proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    return proof if isinstance(proof, dict) else {}
+
+
+def _verify_stored_credential(document: dict[str, Any], *, now: dt.datetime) -> credentials.VerificationResult:
+    moments = (
+        _datetime(document.get("validFrom")),
+        _datetime(document.get("validUntil")),
+        _datetime(_proof_of(document).get("expires")),
+    )
+    passed = "".join("-" if m is None else ("1" if m <= now else "0") for m in moments)
+    try:
+        text = json.dumps([document, sorted(own_dids())], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):  # not plain JSON: no memo
+        return credentials.verify_credential(document, resolve_key=_own_key, now=now)
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest() + passed
+    with _signature_memo_lock:
+        hit = _signature_memo.get(key)
+        if hit is not None:
+            _signature_memo.move_to_end(key)
+            return hit
+    result = credentials.verify_credential(document, resolve_key=_own_key, now=now)
+    if result.reason in ("ok", "expired", "not_yet_valid"):  # the signature matched
+        with _signature_memo_lock:
+            _signature_memo[key] = result
+            while len(_signature_memo) > _SIGNATURE_MEMO_SIZE:
+                _signature_memo.popitem(last=False)
+    return result
+
+
+def signature_memo_clear() -> None:
+    """Forget the remembered checks (tests)."""
+    with _signature_memo_lock:
+        _signature_memo.clear()
+        _own_key_memo.clear()
 
 
 # ================================================================== PNG
@@ -617,21 +682,37 @@ def _is_own_issuer(issuer_id: str) -> bool:
     if issuer_id in own_dids():
         return True
     if issuer_id.startswith("did:key:"):
-        return SigningKey.objects.filter(public_key_multibase=issuer_id[len("did:key:") :][:64]).exists()
+        multibase = issuer_id[len("did:key:") :][:64]
+        if multibase in _own_key_memo:  # keys are never deleted: a yes stays a yes
+            return True
+        if SigningKey.objects.filter(public_key_multibase=multibase).exists():
+            _own_key_memo.add(multibase)
+            return True
     return False
 
 
-def _ob3_finding(document: dict[str, Any], *, now: dt.datetime) -> Finding:
+def _verify_credential(document: dict[str, Any], *, now: dt.datetime) -> credentials.VerificationResult:
+    return credentials.verify_credential(document, resolve_key=_own_key, now=now)
+
+
+def _ob3_finding(
+    document: dict[str, Any],
+    *,
+    now: dt.datetime,
+    verify: Callable[..., credentials.VerificationResult] = _verify_credential,
+    award: Award | None = None,
+) -> Finding:
+    """``award``: the row this credential was read from, if any (its status entry needs no query)."""
     described = _ob3_describe(document)
     contexts = _as_list(document.get("@context"))
     if contexts and contexts[0] == VC1_CONTEXT:
         return replace(described, status=UNVERIFIABLE, code="vc1_unsupported")
-    result = credentials.verify_credential(document, resolve_key=_own_key, now=now)
+    result = verify(document, now=now)
     code = result.reason
     if code in ("ok", "expired", "not_yet_valid"):
         status = {"ok": VALID, "expired": EXPIRED, "not_yet_valid": NOT_YET_VALID}[code]
         finding = replace(described, status=status, code=code, signature="valid")
-        finding = _ob3_revocation(finding, result.status_entries)
+        finding = _ob3_revocation(finding, result.status_entries, award=award)
         return replace(finding, is_own=_is_own_issuer(result.issuer_id or ""))
     if code == "unknown_key" and not (result.verification_method or "").startswith("did:key:"):
         return replace(
@@ -659,14 +740,16 @@ def _key_location(verification_method: str) -> str:
     return ""
 
 
-def _ob3_revocation(finding: Finding, entries: Iterable[dict[str, Any]]) -> Finding:
-    """Revocation from our own status list entries, answered from the Award rows."""
+def _ob3_revocation(finding: Finding, entries: Iterable[dict[str, Any]], *, award: Award | None = None) -> Finding:
+    """Revocation from our own status list entries, answered from the Award rows (``award``:
+    one already read in this request)."""
+    known = award
     revocation_entries = [e for e in entries if e.get("statusPurpose", "revocation") == "revocation"]
     if not revocation_entries:
         # No status entry: the issuer offers no revocation, so nothing to check.
         return replace(finding, revocation="not_revoked")
     for entry in revocation_entries:
-        ours, award = _award_for_status_entry(entry)
+        ours, award = _award_for_status_entry(entry, known=known)
         if not ours:
             url = _text(entry.get("statusListCredential"))[:500]
             return replace(finding, revocation="not_checked", checked_at_url=finding.checked_at_url or url)
@@ -685,9 +768,10 @@ def _ob3_revocation(finding: Finding, entries: Iterable[dict[str, Any]]) -> Find
     return replace(finding, revocation="not_revoked")
 
 
-def _award_for_status_entry(entry: dict[str, Any]) -> tuple[bool, Award | None]:
+def _award_for_status_entry(entry: dict[str, Any], *, known: Award | None = None) -> tuple[bool, Award | None]:
     """(is the status list ours, the award at that entry). Not ours: it would have to be
-    fetched. Ours with no award there: that bit is 0, so not revoked."""
+    fetched. Ours with no award there: that bit is 0, so not revoked. ``known``: an award
+    already read in this request, used when the entry is its own (no second query)."""
     url = entry.get("statusListCredential")
     base = settings.PORTAL_BASE_URL + "/"
     if not isinstance(url, str) or not url.startswith(base) or len(url) > _MAX_URL_LENGTH:
@@ -700,6 +784,12 @@ def _award_for_status_entry(entry: dict[str, Any]) -> tuple[bool, Award | None]:
     if match.view_name != "public:status_list" or not 0 <= index < links.STATUS_LIST_SIZE:
         return False, None
     position = match.kwargs["list_number"] * links.STATUS_LIST_SIZE + index
+    if (
+        known is not None
+        and known.status_list_index == position
+        and str(known.issuer.public_id) == str(match.kwargs["public_id"])
+    ):
+        return True, known
     award = Award.objects.filter(issuer__public_id=match.kwargs["public_id"], status_list_index=position).first()
     return True, award
 

@@ -224,14 +224,13 @@ def heat_map(
     row_labels: Sequence[str],
     col_labels: Sequence[str],
     values: Sequence[Sequence[Number]],
-    hrefs: Sequence[Sequence[str | None]] | None = None,
     fmt: Formatter = _fmt_default,
 ) -> str:
     """A grid of cells shaded by value, the value written in each cell.
 
-    Cells with an ``href`` are links for pointer users (``tabindex="-1"``): keyboard and screen
-    reader users get the same links in the chart's table, since the children of an
-    ``role="img"`` element are not announced.
+    The cells are not links: an ``role="img"`` element must hold nothing interactive (WCAG
+    4.1.2; axe's nested-interactive), even with ``tabindex="-1"``. The links to the people are
+    in the chart's table, next to it, for everyone.
     """
     label_w = 200.0
     head_h = 96.0
@@ -265,17 +264,13 @@ def heat_map(
             value = values[i][j] if i < len(values) and j < len(values[i]) else 0
             level = heat_level(value, maximum, minimum)
             x = label_w + j * cell_w
-            cell = (
+            out.append(
                 f'<rect class="heat heat--{level}" x="{x:.1f}" y="{y:.1f}" '
                 f'width="{cell_w - 2:.1f}" height="{cell_h - 2:.1f}">'
                 f"<title>{_e(label)} × {_e(col_labels[j])}: {_e(fmt(value))}</title></rect>"
                 f'<text class="heat__value{" heat__value--dark" if level >= 4 else ""}" x="{x + (cell_w - 2) / 2:.1f}" '
                 f'y="{y + cell_h / 2 + 4:.1f}" text-anchor="middle">{_e(fmt(value))}</text>'
             )
-            href = hrefs[i][j] if hrefs and i < len(hrefs) and j < len(hrefs[i]) else None
-            if href:
-                cell = f'<a href="{_e(href)}" tabindex="-1">{cell}</a>'
-            out.append(cell)
     out.append("</svg>")
     return "".join(out)
 

@@ -249,7 +249,6 @@ def _matrix_chart(matrix: insight.SkillMatrix) -> charts.Chart:
         row_labels=row_labels,
         col_labels=col_labels,
         values=values,
-        hrefs=hrefs,
     )
     minimum, maximum = charts.heat_range(values)
     rows = []

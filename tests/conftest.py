@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -47,6 +48,41 @@ def _portal_language() -> Iterator[None]:
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+_STATE_APPS: list[Any] = []
+
+
+def _grant_role_permissions() -> None:
+    """Run the migrations' role and permission grants again (idempotent), with the migrated
+    state's app registry as a migration would (the functions expect historical models)."""
+    import importlib
+
+    from django.db.migrations.loader import MigrationLoader
+
+    if not _STATE_APPS:
+        _STATE_APPS.append(MigrationLoader(connection).project_state().apps)
+    apps = _STATE_APPS[0]
+    for module in (
+        "staff.migrations.0002_create_roles",
+        "staff.migrations.0004_hr_reviews_record_access",
+        "badges.migrations.0002_hr_permissions",
+        "badges.migrations.0004_hr_externalbadge_permissions",
+        "courses.migrations.0002_grant_hr_course_permissions",
+    ):
+        migration = importlib.import_module(module)
+        for operation in migration.Migration.operations:
+            operation.code(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _roles_after_a_flush(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts after a flush: make sure the roles carry their permissions,
+    whatever the test before it left (belt and braces next to serialized_rollback)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        _grant_role_permissions()
 
 
 @pytest.fixture(autouse=True)
@@ -151,6 +187,16 @@ def _broker_circuit_closed() -> Iterator[None]:
     queueing.reset()
     yield
     queueing.reset()
+
+
+@pytest.fixture(autouse=True)
+def _signature_memo_empty() -> Iterator[None]:
+    """Each test starts with no remembered signature checks (the memo is process-wide)."""
+    from badges import verification
+
+    verification.signature_memo_clear()
+    yield
+    verification.signature_memo_clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

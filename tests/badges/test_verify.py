@@ -364,3 +364,53 @@ def test_random_bytes_never_cause_a_server_error(client, award, settings, data):
     response = upload(client, payload)
     assert response.status_code in (200, 400, 413, 429)
     assert response.json()["status"]
+
+
+# ------------------------------------------------------------------ remembered signature checks
+
+
+def test_a_stored_credential_is_canonicalised_once_then_its_check_is_remembered(award, monkeypatch):
+    calls = []
+    real = credentials.verify_credential
+    monkeypatch.setattr(credentials, "verify_credential", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert verification.verify_award(award).status == "valid"
+    assert verification.verify_award(award).status == "valid"
+    assert len(calls) == 1
+
+
+def test_an_altered_stored_credential_is_caught_even_after_a_remembered_check(award):
+    assert verification.verify_award(award).status == "valid"
+    altered = json.loads(json.dumps(award.credential))
+    altered["credentialSubject"]["achievement"]["name"] = "改ざんされた名前"
+    Award.objects.filter(pk=award.pk).update(credential=altered)
+    award.refresh_from_db()
+    report = verification.verify_award(award)
+    assert report.status == "invalid" and report.findings[1].code == "invalid_signature"
+
+
+def test_expiry_and_revocation_are_still_answered_after_a_remembered_check(alice, badge_class, signing_key, enqueued):
+    import datetime as dt
+
+    from tests.badges.conftest import issue
+
+    badge_class.validity_days = 30
+    badge_class.save()
+    award = issue(alice, badge_class, "enrolment:777")
+    assert award.credential["validUntil"]
+    now = award.issued_at + dt.timedelta(days=1)
+    assert verification.verify_award(award, now=now).status == "valid"
+    later = award.issued_at + dt.timedelta(days=31)  # past the credential's own validUntil
+    report = verification.verify_award(award, now=later)
+    assert report.status == "expired" and report.findings[1].code == "expired"
+    assert verification.verify_award(award, now=now).status == "valid"
+    services.award_revoke(award=award, reason="受講記録の誤りのため")
+    award.refresh_from_db()
+    assert verification.verify_award(award, now=now).status == "revoked"
+
+
+def test_checking_a_stored_award_again_needs_no_query(award, django_assert_num_queries):
+    award = Award.objects.select_related("badge_class", "issuer").get(pk=award.pk)
+    assert verification.verify_award(award).status == "valid"
+    with django_assert_num_queries(0):
+        # its own status entry is the row in hand; the signature check and the key are remembered
+        assert verification.verify_award(award).status == "valid"
