@@ -153,6 +153,8 @@ class OfflineDocumentLoader:
     def __init__(self, extra: Mapping[str, Any] | None = None) -> None:
         self._extra = {url: copy.deepcopy(doc) for url, doc in (extra or {}).items()}
         self.resolved_contexts: MutableMapping[str, Any] = _BoundedCache()
+        # Scoped contexts processed against a cached active context (see _Processor).
+        self.processed_contexts: MutableMapping[Any, Any] = _BoundedCache(maxsize=512)
 
     def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
         if url in self._extra:
@@ -180,6 +182,87 @@ def make_document_loader(extra: Mapping[str, Any] | None = None) -> OfflineDocum
 
 
 document_loader: Final = OfflineDocumentLoader()
+
+
+_FROZEN = type(_pyld.freeze({}))  # pyld's immutable mapping for processed contexts
+
+
+def _owned_context_ids(active_ctx: Any, memo: MutableMapping[Any, Any]) -> frozenset[int]:
+    """ids of the scoped contexts inside ``active_ctx``'s term definitions (computed once)."""
+    key = ("owned", active_ctx["_uuid"])
+    hit = memo.get(key)
+    if hit is not None and hit[0] is active_ctx:
+        return hit[1]  # type: ignore[no-any-return]
+    owned = frozenset(
+        id(definition["@context"])
+        for definition in active_ctx.get("mappings", {}).values()
+        if isinstance(definition, Mapping) and "@context" in definition
+    )
+    memo[key] = (active_ctx, owned)
+    return owned
+
+
+class _Processor(_pyld.JsonLdProcessor):
+    """pyld's processor with a memo for *scoped* contexts (type- and property-scoped).
+
+    pyld caches a processed context per (context, active context ``_uuid``), which works for
+    the document's top-level ``@context``. But a type-scoped context does not propagate, so
+    pyld first clones the active context into a fresh dict with a fresh ``_uuid`` and then
+    looks the clone up in its cache: a miss every time. With the OB 3.0 and VC 2.0 contexts
+    that meant about a hundred term definitions re-created for every credential (about half
+    the expansion time, measured by scripts/bench_issuance.py).
+
+    Processing a context is a pure function of its inputs: the active context (pyld freezes
+    the ones it caches, so one ``_uuid`` is one immutable context), the local context (here:
+    the very object inside that frozen active context's term definition, or context URLs,
+    which the offline loader always answers the same way), the flags and the base. So the
+    result is memoised per loader under exactly those inputs, only when the active context
+    is frozen and the result is frozen too (never a mutable context someone might change),
+    and a hit is checked by identity, not just by key. Context objects that come from the
+    document being processed (not from a term definition of the bundled contexts) are never
+    memoised: a verifier must not keep an uploader's data.
+    """
+
+    def _process_context(  # type: ignore[no-untyped-def]
+        self,
+        active_ctx,
+        local_ctx,
+        options,
+        override_protected=False,
+        propagate=True,
+        validate_scoped=True,
+        cycles=None,
+    ):
+        memo = getattr(options.get("documentLoader"), "processed_contexts", None)
+        if memo is None or not isinstance(active_ctx, _FROZEN) or "_uuid" not in active_ctx:
+            return super()._process_context(
+                active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+            )
+        by_value = isinstance(local_ctx, str)
+        if not by_value and id(local_ctx) not in _owned_context_ids(active_ctx, memo):
+            # A context object from the document itself (untrusted input): not memoised, so
+            # nobody can make us keep their data.
+            return super()._process_context(
+                active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+            )
+        key = (
+            active_ctx["_uuid"],
+            local_ctx if by_value else id(local_ctx),
+            override_protected,
+            propagate,
+            validate_scoped,
+            options.get("base"),
+        )
+        hit = memo.get(key)
+        if hit is not None and hit[0] is active_ctx and (by_value or hit[1] is local_ctx):
+            return hit[2]
+        result = super()._process_context(
+            active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+        )
+        if isinstance(result, _FROZEN):
+            # Strong references to both inputs: their ids cannot be reused while cached.
+            memo[key] = (active_ctx, local_ctx, result)
+        return result
 
 
 def _options(loader: DocumentLoader) -> dict[str, Any]:
@@ -234,7 +317,7 @@ def _check_expanded(node: Any) -> None:
 def expand_safe(doc: Mapping[str, Any], *, loader: DocumentLoader | None = None) -> list[Any]:
     """JSON-LD expansion that raises instead of dropping data (see module docstring)."""
     options = _options(loader or document_loader)
-    proc = _pyld.JsonLdProcessor(on_property_dropped=_raise_dropped)
+    proc = _Processor(on_property_dropped=_raise_dropped)
     try:
         expanded = proc.expand(copy.deepcopy(dict(doc)), options)
     except CanonicalizationError:
@@ -276,7 +359,7 @@ def canonicalize(doc: Mapping[str, Any], *, loader: DocumentLoader | None = None
     """
     load = loader or document_loader
     expanded = expand_safe(doc, loader=load)
-    proc = _pyld.JsonLdProcessor(on_property_dropped=_raise_dropped)
+    proc = _Processor(on_property_dropped=_raise_dropped)
     try:
         result = proc.normalize(
             expanded,
