@@ -60,12 +60,19 @@ def rate_limited(request: HttpRequest, scope: str = "verify") -> bool:
     window = int(time.time() // _WINDOW_SECONDS)
     who = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
     key = f"ratelimit:{scope}:{who}:{window}"
-    cache.add(key, 0, _WINDOW_SECONDS * 2)
+    # incr first: once the window's counter exists (every check but the first) that is two
+    # Redis round trips instead of three (add, exists, incr).
     try:
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, _WINDOW_SECONDS * 2)
-        count = 1
+    except ValueError:  # the first check in this window
+        if cache.add(key, 1, _WINDOW_SECONDS * 2):
+            count = 1
+        else:  # another process added it in between
+            try:
+                count = cache.incr(key)
+            except ValueError:  # and it expired at once: count this one only
+                cache.set(key, 1, _WINDOW_SECONDS * 2)
+                count = 1
     return count > limit
 
 
