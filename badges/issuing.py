@@ -69,16 +69,12 @@ def badge_image_text(award: Award) -> rendering.BadgeText:
         return rendering.BadgeText(
             title=_localized(award, award.badge_class.name, award.badge_class.name_en),
             issuer=_localized(award, award.issuer.name, award.issuer.name_en),
-            holder=award.recipient.full_name if award.language == "ja" else _romanised_name(award),
+            # Names are kept in kanji and kana only: English badges show the name as the
+            # person's own documents write it, family name first.
+            holder=award.recipient.full_name,
             date=formats.date_format(award.achieved_on, "DATE_FORMAT"),
             caption=_("Open Badge"),
         )
-
-
-def _romanised_name(award: Award) -> str:
-    # The portal keeps names in kanji and kana only; English badges still show the kanji
-    # name (family name first), which is what the person's documents say.
-    return award.recipient.full_name
 
 
 def build_documents(award: Award, signer: keys.Signer, issued_at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -90,9 +90,7 @@ def test_the_worker_recovers_from_a_database_restart_in_the_middle_of_a_task(
         # The task fails with a connection error, retries with backoff, and issues the award.
         assert wait_for(lambda: Award.objects.get(pk=award.pk).status == Award.Status.ISSUED, timeout=120)
         later = _request(alice, badge_class, "enrolment:802")
-        from badges.tasks import award_issue_task as task
-
-        task.apply_async(args=[later.pk])
+        award_issue_task.apply_async(args=[later.pk])
         assert wait_for(lambda: Award.objects.get(pk=later.pk).status == Award.Status.ISSUED, timeout=60)
     award.refresh_from_db()
     assert award.attempts == 1
