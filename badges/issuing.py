@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from . import baking, credentials, keys, links, rendering
 from .models import Award, BadgeClass
+from .signals import awards_changed
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,63 @@ def _font_path() -> str:
         raise PermanentIssueError(str(exc)) from exc
 
 
+def _issue(award: Award, signer: keys.Signer) -> None:
+    """Render, sign, bake and store ``award`` (locked by the caller); set its fields, unsaved."""
+    issued_at = timezone.now().replace(microsecond=0)
+    if not award.salt:
+        award.salt = credentials.make_salt()
+    if award.badge_class.validity_days:
+        award.expires_at = issued_at + dt.timedelta(days=award.badge_class.validity_days)
+    try:
+        assertion, credential = build_documents(award, signer, issued_at)
+    except credentials.CredentialError as exc:
+        raise PermanentIssueError(f"the credential could not be built or signed: {exc}") from exc
+    png = rendering.render_badge(badge_image_text(award), design=award.badge_class.design, font_path=_font_path())
+    baked = baking.bake(
+        png,
+        {
+            baking.KEYWORD_OB2: json.dumps(assertion, ensure_ascii=False, separators=(",", ":")),
+            baking.KEYWORD_OB3: json.dumps(credential, ensure_ascii=False, separators=(",", ":")),
+        },
+    )
+    if award.baked_image:
+        award.baked_image.delete(save=False)  # a half-finished earlier attempt
+    award.baked_image.save(f"{award.public_id}.png", ContentFile(baked), save=False)
+    award.assertion = assertion
+    award.credential = credential
+    award.signing_key = signer.key
+    award.recipient_identity = assertion["recipient"]["identity"]
+    award.status_list_index = award.pk
+    award.status = Award.Status.ISSUED
+    award.issued_at = issued_at
+    award.failure_reason = ""
+    award.attempts += 1
+
+
+#: What ``_issue`` changes (the batch path writes them in one UPDATE).
+_ISSUED_FIELDS = (
+    "salt",
+    "expires_at",
+    "baked_image",
+    "assertion",
+    "credential",
+    "signing_key",
+    "recipient_identity",
+    "status_list_index",
+    "status",
+    "issued_at",
+    "failure_reason",
+    "attempts",
+)
+
+
+def _signer(issuer: Any) -> keys.Signer:
+    try:
+        return keys.signer_for(issuer)
+    except keys.SigningKeyMissing as exc:
+        raise PermanentIssueError(str(exc)) from exc
+
+
 def award_ensure_issued(*, award_id: int) -> str:
     """Issue ``award_id`` if it still needs it. Returns what happened, for logs and tests.
 
@@ -149,48 +207,77 @@ def award_ensure_issued(*, award_id: int) -> str:
             return "missing"
         if award.status in (Award.Status.ISSUED, Award.Status.REVOKED):
             return "already"
-        issued_at = timezone.now().replace(microsecond=0)
-        if not award.salt:
-            award.salt = credentials.make_salt()
-        if award.badge_class.validity_days:
-            award.expires_at = issued_at + dt.timedelta(days=award.badge_class.validity_days)
-        try:
-            signer = keys.signer_for(award.issuer)
-        except keys.SigningKeyMissing as exc:
-            raise PermanentIssueError(str(exc)) from exc
-        try:
-            assertion, credential = build_documents(award, signer, issued_at)
-        except credentials.CredentialError as exc:
-            raise PermanentIssueError(f"the credential could not be built or signed: {exc}") from exc
-        png = rendering.render_badge(badge_image_text(award), design=award.badge_class.design, font_path=_font_path())
-        baked = baking.bake(
-            png,
-            {
-                baking.KEYWORD_OB2: json.dumps(assertion, ensure_ascii=False, separators=(",", ":")),
-                baking.KEYWORD_OB3: json.dumps(credential, ensure_ascii=False, separators=(",", ":")),
-            },
-        )
-        if award.baked_image:
-            award.baked_image.delete(save=False)  # a half-finished earlier attempt
-        award.baked_image.save(f"{award.public_id}.png", ContentFile(baked), save=False)
-        award.assertion = assertion
-        award.credential = credential
-        award.signing_key = signer.key
-        award.recipient_identity = assertion["recipient"]["identity"]
-        award.status_list_index = award.pk
-        award.status = Award.Status.ISSUED
-        award.issued_at = issued_at
-        award.failure_reason = ""
-        award.attempts += 1
+        _issue(award, _signer(award.issuer))
         award.save()
+        awards_changed.send(sender=Award, recipient_ids=[award.recipient_id])
         transaction.on_commit(lambda: _notify(award.pk), robust=True)
     return "issued"
+
+
+def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
+    """Issue every award of ``award_ids`` that still needs it, in one transaction; returns
+    how many were issued, already done, missing or failed.
+
+    The batch form of ``award_ensure_issued`` for bulk completions: the same lock-check-produce
+    steps per award, but one query to lock them all (in id order, so two overlapping batches
+    wait for each other instead of deadlocking), one signer per issuer, one UPDATE for the
+    batch and one message for the holders' emails. An award that cannot be issued for good
+    (``PermanentIssueError``) is marked failed with its reason and the others go on; anything
+    else rolls the batch back for the task's retry, which then redoes only what is missing.
+    """
+    outcome = {"issued": 0, "already": 0, "missing": 0, "failed": 0}
+    with transaction.atomic():
+        awards = list(
+            Award.objects.select_for_update(of=("self",))
+            .select_related("badge_class", "issuer", "recipient")
+            .filter(pk__in=award_ids)
+            .order_by("pk")
+        )
+        outcome["missing"] = len(set(award_ids)) - len(awards)
+        signers: dict[int, keys.Signer | PermanentIssueError] = {}
+        issued: list[Award] = []
+        failed: list[Award] = []
+        for award in awards:
+            if award.status in (Award.Status.ISSUED, Award.Status.REVOKED):
+                outcome["already"] += 1
+                continue
+            try:
+                if award.issuer_id not in signers:
+                    try:
+                        signers[award.issuer_id] = _signer(award.issuer)
+                    except PermanentIssueError as exc:
+                        signers[award.issuer_id] = exc
+                signer = signers[award.issuer_id]
+                if isinstance(signer, PermanentIssueError):
+                    raise signer
+                _issue(award, signer)
+            except PermanentIssueError as exc:
+                logger.error("award %s cannot be issued: %s", award.pk, exc)
+                award.status, award.failure_reason = Award.Status.FAILED, str(exc)[:2000]
+                failed.append(award)
+                continue
+            issued.append(award)
+        if issued:
+            Award.objects.bulk_update(issued, fields=_ISSUED_FIELDS)
+            awards_changed.send(sender=Award, recipient_ids=sorted({a.recipient_id for a in issued}))
+            ids = [a.pk for a in issued]
+            transaction.on_commit(lambda: _notify_many(ids), robust=True)
+        if failed:
+            Award.objects.bulk_update(failed, fields=("status", "failure_reason"))
+    outcome["issued"], outcome["failed"] = len(issued), len(failed)
+    return outcome
 
 
 def _notify(award_id: int) -> None:
     from .notifications import award_notify_enqueue
 
     award_notify_enqueue(award_id)
+
+
+def _notify_many(award_ids: list[int]) -> None:
+    from .notifications import awards_notify_enqueue
+
+    awards_notify_enqueue(award_ids)
 
 
 def award_mark_failed(*, award_id: int, reason: str) -> None:

@@ -27,6 +27,15 @@ def award_notify_enqueue(award_id: int) -> None:
     publish(award_notify_task, args=(award_id,))  # if down, the sweep sends it later
 
 
+def awards_notify_enqueue(award_ids: list[int]) -> None:
+    """One message for the holders of a batch of awards (issued together)."""
+    from hachioji_portal.queueing import publish
+
+    from .tasks import awards_notify_batch_task
+
+    publish(awards_notify_batch_task, args=(list(award_ids),))  # if down, the sweep sends them later
+
+
 def award_notify_holder(*, award_id: int) -> str:
     from staff.emails import render_templated_email
 

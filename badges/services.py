@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -75,6 +76,86 @@ def award_request(
     return award, True
 
 
+#: Awards per issuing message when many are requested at once (a bulk completion by HR).
+ISSUE_BATCH = 20
+
+
+def awards_enqueue_many(award_ids: list[int]) -> bool:
+    """Queue the issuing of many awards, ``ISSUE_BATCH`` per message; like ``award_enqueue``,
+    a broker that is down is logged, never raised, and the sweep queues the rest later."""
+    from hachioji_portal.queueing import publish
+
+    from .tasks import awards_issue_batch_task
+
+    for start in range(0, len(award_ids), ISSUE_BATCH):
+        batch = award_ids[start : start + ISSUE_BATCH]
+        if not publish(awards_issue_batch_task, args=(batch,)):
+            return False
+        Award.objects.filter(pk__in=batch).update(queued_at=timezone.now())
+    return True
+
+
+@dataclass(frozen=True)
+class AwardRequest:
+    """One completion's badge, as ``award_request`` takes it."""
+
+    recipient: StaffMember
+    badge_class: BadgeClass
+    source_key: str
+    achieved_on: dt.date
+    evidence: list[dict[str, Any]]
+
+
+@transaction.atomic
+def awards_request_many(requests: list[AwardRequest]) -> list[Award]:
+    """``award_request`` for many completions at once; returns the awards created.
+
+    Idempotent in the same way: a source key that already has its award is skipped. One query
+    finds those, one INSERT writes the rest, and after the commit their issuing is queued in
+    batches (``awards_issue_batch_task``). If another transaction requested one of the same
+    completions meanwhile (the unique constraint says so), each is requested on its own.
+    """
+    keys = [r.source_key for r in requests]
+    existing = set(Award.objects.filter(source_key__in=keys, is_current=True).values_list("source_key", flat=True))
+    fresh: dict[str, AwardRequest] = {}
+    for r in requests:
+        if r.source_key not in existing:
+            fresh.setdefault(r.source_key, r)
+    if not fresh:
+        return []
+    rows = [
+        Award(
+            recipient=r.recipient,
+            badge_class=r.badge_class,
+            issuer_id=r.badge_class.issuer_id,
+            source_key=r.source_key,
+            achieved_on=r.achieved_on,
+            evidence=r.evidence,
+            language=r.recipient.preferred_language or "ja",
+        )
+        for r in fresh.values()
+    ]
+    try:
+        with transaction.atomic():
+            created = Award.objects.bulk_create(rows)
+    except IntegrityError:
+        created = []
+        for r in fresh.values():
+            award, was_created = award_request(
+                recipient=r.recipient,
+                badge_class=r.badge_class,
+                source_key=r.source_key,
+                achieved_on=r.achieved_on,
+                evidence=r.evidence,
+            )
+            if was_created:
+                created.append(award)
+        return created  # each queued itself after the commit
+    ids = [a.pk for a in created]
+    transaction.on_commit(lambda: awards_enqueue_many(ids), robust=True)
+    return created
+
+
 def awards_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: int = 5000) -> int:
     """Queue pending awards that nobody queued (or re-queued) for ``older_than``.
 
@@ -122,6 +203,10 @@ def award_revoke(*, award: Award, reason: str, by: StaffMember | None = None) ->
     award.refresh_from_db()
     if changed:
         from staff.emails import email_send_on_commit
+
+        from .signals import awards_changed
+
+        awards_changed.send(sender=Award, recipient_ids=[award.recipient_id])
 
         from .notifications import badge_name_for
 

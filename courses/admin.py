@@ -23,6 +23,7 @@ from staff.formats import RosterCSV, RosterXLSX
 from staff.models import Department
 
 from .forms import CompleteForm, NotCompletedForm, RejectForm
+from .holdings import skill_holdings_refresh_for_courses, skill_holdings_refresh_for_programmes
 from .models import (
     SEAT_STATES,
     Course,
@@ -150,6 +151,13 @@ class CourseAdmin(ImportExportModelAdmin):
         course: Course = form.instance
         if course.badge_class_id:
             course_align_badge(course=course)
+        # Skills edited inline, or another badge: who holds what through this course changes.
+        skills_changed = any(fs.has_changed() for fs in formsets if fs.model is CourseSkill)
+        if change and (skills_changed or "badge_class" in form.changed_data):
+            old_badge = form.initial.get("badge_class") if "badge_class" in form.changed_data else None
+            skill_holdings_refresh_for_courses(
+                course_ids=[course.pk], old_badge_class_ids=[old_badge] if old_badge else []
+            )
         if "capacity" in form.changed_data:
             promoted = waitlist_promote(course=course)
             if promoted:
@@ -206,6 +214,11 @@ class ProgrammeAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if form.instance.badge_class_id:
             programme_align_badge(programme=form.instance)
+        if change and {"courses", "badge_class"} & set(form.changed_data):
+            old_badge = form.initial.get("badge_class") if "badge_class" in form.changed_data else None
+            skill_holdings_refresh_for_programmes(
+                programme_ids=[form.instance.pk], old_badge_class_ids=[old_badge] if old_badge else []
+            )
 
     @admin.action(description=_("Copy the courses' skills to the badge's alignments"), permissions=["change"])
     def align_badges(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:

@@ -453,3 +453,75 @@ class EnrolmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_id}: {self.from_state or '—'} → {self.to_state}"
+
+
+class SkillHolding(models.Model):
+    """Who holds which skill at which level: derived from completions and awards, kept by
+    ``courses.holdings`` (never edited by hand; ``manage.py skill_holdings_rebuild`` redoes it all).
+
+    One row per (person, skill, level) for every level the person holds *at or above*: someone
+    with evidence at level 3 has rows for levels 1, 2 and 3, so "holds S at level L or higher" is
+    one row, and counting holders needs no DISTINCT. Expiry needs no upkeep: the latest expiry of
+    the badges giving the skill is stored and compared with the day asked about.
+    """
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField(choices=SkillLevel.choices)
+    # The first completion of a course giving the skill at this level or higher (None: none).
+    completed_on = models.DateField(null=True)
+    # Issued, not revoked badges giving the skill at this level or higher (a course badge, or a
+    # programme badge of a programme including such a course): the first one's issue, and the
+    # latest expiry. badge_since None: no such badge; badge_until None with a badge_since: one
+    # of them never expires.
+    badge_since = models.DateTimeField(null=True)
+    badge_until = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            # Also the refresh's "rows of these people" (staff first).
+            models.UniqueConstraint(fields=["staff", "skill", "level"], name="skill_holding_once"),
+        ]
+        indexes = [
+            # Skill matrix: every holding at one level, read from the index alone (the people are
+            # joined afterwards for department, grade and scope).
+            models.Index(
+                fields=["level", "skill", "staff", "completed_on", "badge_since", "badge_until"],
+                name="skill_holding_matrix_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}: {self.skill_id} ≥ {self.level}"
+
+
+class AwardUse(models.Model):
+    """What each issued badge was issued for, for the dashboard's "badges by use type": the use
+    type of the enrolment behind a course badge (``Award.source_key`` is ``enrolment:<pk>``), a
+    programme badge (several enrolments), or another source. Derived and kept by
+    ``courses.holdings`` (badges knows nothing of enrolments, so the award cannot carry it).
+
+    One row per award that was issued (revoked ones too: the dashboard counts badges issued).
+    """
+
+    class Kind(models.TextChoices):
+        SELF_DEVELOPMENT = UseType.SELF_DEVELOPMENT.value, UseType.SELF_DEVELOPMENT.label
+        PROMOTION = UseType.PROMOTION.value, UseType.PROMOTION.label
+        PROGRAMME = "programme", _("Programme badge (several courses)")
+        OTHER = "other", _("Other source")
+
+    award = models.OneToOneField("badges.Award", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    issued_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+
+    class Meta:
+        indexes = [
+            # Dashboard: the badges of a period by holder, kind and fiscal year, read from the index
+            # alone when the period is a small part of the table (for several fiscal years of the
+            # whole city a sequential scan of this narrow table is cheaper, and chosen).
+            models.Index(fields=["issued_at", "recipient", "kind"], name="award_use_issued_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.award_id}: {self.kind}"

@@ -162,7 +162,7 @@ class CourseResource(resources.ModelResource):
     def after_save_instance(self, instance: Course, row: Any, **kwargs: Any) -> None:
         levels = getattr(instance, "_skill_levels", None)
         if levels is not None:
-            course_set_skills(course=instance, levels=levels)
+            course_set_skills(course=instance, levels=levels)  # also refreshes the skill holdings
 
 
 class SkillResource(resources.ModelResource):

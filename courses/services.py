@@ -25,11 +25,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import BadgeClass
-from badges.services import award_request
-from staff.emails import email_send_on_commit
+from badges.services import AwardRequest, award_request, awards_request_many
+from staff.emails import email_send_on_commit, emails_send_many_on_commit
 from staff.models import StaffMember
 from staff.selectors import is_hr, staff_headed_by
 
+from .holdings import skill_holdings_refresh, skill_holdings_refresh_for_courses
 from .models import (
     SEAT_STATES,
     Course,
@@ -446,6 +447,7 @@ def enrolment_complete(
                 actor=actor,
                 comment=comment.strip() or gettext("Result corrected: %(grade)s") % {"grade": grade or "—"},
             )
+            skill_holdings_refresh(staff_ids=[fresh.staff_id])  # the first completion date may move
         _sync(enrolment, fresh)
         return changed
     if not fresh.can_become(S.COMPLETED):
@@ -453,6 +455,7 @@ def enrolment_complete(
     fresh.grade, fresh.result_note, fresh.completed_on = grade, result_note, completed_on
     _move(fresh, S.COMPLETED, actor=actor, comment=comment.strip())
     _request_awards(fresh)
+    skill_holdings_refresh(staff_ids=[fresh.staff_id])
     _notify(fresh, comment.strip())
     _sync(enrolment, fresh)
     return True
@@ -514,6 +517,11 @@ def enrolments_bulk_reject(*, enrolments: Iterable[Enrolment], actor: StaffMembe
     )
 
 
+#: Enrolments per transaction in a bulk completion: the first badges are being issued while
+#: later chunks are still being written, and a failure loses at most one chunk's work.
+COMPLETE_CHUNK = 500
+
+
 def enrolments_bulk_complete(
     *,
     enrolments: Iterable[Enrolment],
@@ -522,15 +530,163 @@ def enrolments_bulk_complete(
     grade: str = "",
     result_note: str = "",
 ) -> BulkOutcome:
+    """Mark many enrolments completed (HR's admin action): what ``enrolment_complete`` does for
+    one, set-based, ``COMPLETE_CHUNK`` enrolments per transaction.
+
+    Per chunk: lock its courses then its enrolments (the module's lock order), refuse those
+    that cannot be completed (each with its reason), write the new states, their history, the
+    award requests and the "completed" emails with a few INSERTs and one UPDATE, and queue the
+    badges and emails in batches after the commit. Enrolments already completed go through
+    ``enrolment_complete`` one by one (a corrected grade or date, or nothing). 10,000
+    completions are about twenty transactions instead of 10,000.
+    """
+    _require_hr(actor)
     outcome = BulkOutcome()
-
-    def complete(e: Enrolment) -> None:
-        changed = enrolment_complete(
-            enrolment=e, actor=actor, completed_on=completed_on, grade=grade, result_note=result_note
+    ordered = sorted(enrolments, key=lambda e: (e.recommended_at or e.requested_at, e.pk))
+    today = _today()
+    completed_on = completed_on or today
+    if completed_on > today:
+        message = gettext("The completion date cannot be in the future.")
+        outcome.errors.extend((e, message) for e in ordered)
+        return outcome
+    for start in range(0, len(ordered), COMPLETE_CHUNK):
+        _complete_chunk(
+            ordered[start : start + COMPLETE_CHUNK],
+            actor=actor,
+            completed_on=completed_on,
+            grade=grade.strip(),
+            result_note=result_note.strip(),
+            outcome=outcome,
         )
-        (outcome.done if changed else outcome.unchanged).append(e)
+    return outcome
 
-    return _each(enrolments, complete, outcome)
+
+@transaction.atomic
+def _complete_chunk(
+    chunk: list[Enrolment],
+    *,
+    actor: StaffMember,
+    completed_on: dt.date,
+    grade: str,
+    result_note: str,
+    outcome: BulkOutcome,
+) -> None:
+    courses = {
+        c.pk: c
+        for c in Course.objects.select_for_update()
+        .select_related("provider")
+        .filter(pk__in={e.course_id for e in chunk})
+        .order_by("pk")
+    }
+    fresh_by_pk = {
+        e.pk: e
+        for e in Enrolment.objects.select_for_update(of=("self",))
+        .select_related("staff")
+        .filter(pk__in=[e.pk for e in chunk])
+        .order_by("pk")
+    }
+    now = timezone.now()
+    completing: list[tuple[Enrolment, Enrolment]] = []
+    for given in chunk:
+        fresh = fresh_by_pk.get(given.pk)
+        if fresh is None:
+            outcome.errors.append((given, gettext("This enrolment no longer exists.")))
+            continue
+        fresh.course = courses[fresh.course_id]
+        if fresh.state == S.COMPLETED:
+            changed = enrolment_complete(
+                enrolment=given, actor=actor, completed_on=completed_on, grade=grade, result_note=result_note
+            )
+            (outcome.done if changed else outcome.unchanged).append(given)
+            continue
+        if not fresh.can_become(S.COMPLETED):
+            outcome.errors.append((given, _refusal(fresh, S.COMPLETED).message))
+            continue
+        completing.append((given, fresh))
+    if not completing:
+        return
+    events = []
+    for _given, fresh in completing:
+        events.append(
+            EnrolmentEvent(enrolment=fresh, from_state=fresh.state, to_state=S.COMPLETED, actor=actor, at=now)
+        )
+        fresh.state, fresh.grade, fresh.result_note = S.COMPLETED, grade, result_note
+        fresh.completed_on, fresh.updated_at = completed_on, now
+    completed = [fresh for _given, fresh in completing]
+    Enrolment.objects.bulk_update(completed, fields=["state", "grade", "result_note", "completed_on", "updated_at"])
+    EnrolmentEvent.objects.bulk_create(events)
+    skill_holdings_refresh(staff_ids=[fresh.staff_id for fresh in completed])
+    _request_awards_many(completed)
+    emails_send_many_on_commit([(fresh.staff, "enrolment-decision", _email_context(fresh)) for fresh in completed])
+    for given, fresh in completing:
+        _sync(given, fresh)
+        outcome.done.append(given)
+
+
+def _request_awards_many(completed: list[Enrolment]) -> None:
+    """``_request_awards`` for many completions (the caller holds their locks and has written
+    them): course badges, then programme badges whose last course this was. A constant number
+    of queries whatever the count."""
+    requests: list[AwardRequest] = []
+    badge_ids = {e.course.badge_class_id for e in completed if e.course.badge_class_id}
+    badges = {b.pk: b for b in BadgeClass.objects.filter(pk__in=badge_ids, is_active=True)}
+    for enrolment in completed:
+        badge_class = badges.get(enrolment.course.badge_class_id)  # type: ignore[arg-type]
+        if badge_class is None:
+            continue
+        with translation.override(enrolment.staff.preferred_language or "ja"):
+            evidence = [_evidence(enrolment)]
+        requests.append(
+            AwardRequest(
+                recipient=enrolment.staff,
+                badge_class=badge_class,
+                source_key=f"enrolment:{enrolment.pk}",
+                achieved_on=enrolment.completed_on or _today(),
+                evidence=evidence,
+            )
+        )
+    programmes = list(
+        Programme.objects.filter(
+            courses__in={e.course_id for e in completed}, badge_class__isnull=False, badge_class__is_active=True
+        )
+        .distinct()
+        .select_related("badge_class")
+        .prefetch_related("courses")
+    )
+    if programmes:
+        needed_by_programme = {p.pk: {c.pk for c in p.courses.all()} for p in programmes}
+        all_needed = set().union(*needed_by_programme.values())
+        staff_ids = {e.staff_id for e in completed}
+        done: dict[int, dict[int, Enrolment]] = {}
+        for e in Enrolment.objects.filter(
+            staff_id__in=staff_ids, course_id__in=all_needed, state=S.COMPLETED
+        ).select_related("course", "course__provider", "staff"):
+            done.setdefault(e.staff_id, {})[e.course_id] = e
+        seen: set[tuple[int, int]] = set()
+        for enrolment in completed:
+            for programme in programmes:
+                needed = needed_by_programme[programme.pk]
+                key = (programme.pk, enrolment.staff_id)
+                if enrolment.course_id not in needed or key in seen:
+                    continue
+                seen.add(key)
+                mine = done.get(enrolment.staff_id, {})
+                if needed - mine.keys():
+                    continue
+                parts = sorted((mine[c] for c in needed), key=lambda e: e.course.code)
+                with translation.override(enrolment.staff.preferred_language or "ja"):
+                    evidence = [_evidence(e) for e in parts]
+                requests.append(
+                    AwardRequest(
+                        recipient=enrolment.staff,
+                        badge_class=programme.badge_class,  # type: ignore[arg-type]
+                        source_key=f"programme:{programme.pk}:staff:{enrolment.staff_id}",
+                        achieved_on=max(e.completed_on or _today() for e in parts),
+                        evidence=evidence,
+                    )
+                )
+    if requests:
+        awards_request_many(requests)
 
 
 def enrolments_bulk_not_completed(
@@ -555,6 +711,8 @@ def course_set_skills(*, course: Course, levels: dict[Skill, int]) -> None:
         CourseSkill.objects.update_or_create(course=course, skill=skill, defaults={"level": level})
     if course.badge_class_id:
         course_align_badge(course=course)
+    # Whoever completed the course (or holds its badge) now holds other skills or levels.
+    skill_holdings_refresh_for_courses(course_ids=[course.pk])
 
 
 def _alignment(course: Course, course_skill: CourseSkill) -> dict[str, str]:

@@ -427,6 +427,25 @@ def _dashboard_charts(d: insight.Dashboard) -> list[charts.Chart]:
         )
     )
 
+    labels = [insight.fiscal_year_label(fy) for fy in range(d.fy_from, d.fy_to + 1)]
+    kinds = [charts.Series(label, counts) for label, counts in d.badges_by_use_type]
+    title = _("Badges issued by use type")
+    desc = _(
+        "Bar chart per fiscal year, %(period)s: badges for a course taken for self-development or as "
+        "evidence for promotion selection (the use type of the request the badge was issued for), and "
+        "programme badges, which several courses earn together."
+    ) % {"period": period}
+    out.append(
+        charts.Chart(
+            "badges-use-types",
+            title,
+            desc,
+            charts.bar_chart(chart_id="badges-use-types", title=title, desc=desc, labels=labels, series=kinds),
+            [_("Fiscal year"), *(k.name for k in kinds)],
+            charts.table_rows(labels, kinds),
+        )
+    )
+
     labels = [label for label, _r, _c in d.use_types]
     s_r = charts.Series(_("Requests"), [r for _label, r, _c in d.use_types])
     s_c = charts.Series(_("Completions"), [c for _label, _r, c in d.use_types])

@@ -139,6 +139,11 @@ if REDIS_URL:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
         "socket_timeout": 5,
         "socket_connect_timeout": 5,
+        # Message priorities (Kombu keeps one Redis list per step and a worker empties the
+        # lower numbers first): badge issuing has the default 0; emails are sent with 9
+        # (``priority=9`` on the email tasks), so a bulk completion's badges are issued
+        # before its emails are sent. The filesystem transport has no priorities (FIFO).
+        "priority_steps": [0, 3, 6, 9],
     }
 else:
     # Kombu's filesystem transport: messages are files in one folder, so a separate

@@ -16,6 +16,7 @@ templates and the access log are included. Two bench accounts are created if mis
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import platform
 import statistics
@@ -160,6 +161,14 @@ def main() -> None:
         ),
         ("matrix valid only (view)", view(hr_client, reverse("hr:matrix"), {"valid_only": "on"})),
         ("matrix as head (view)", view(head_client, reverse("hr:matrix"))),
+        (
+            "matrix a year ago (view, from evidence)",
+            view(
+                hr_client,
+                reverse("hr:matrix"),
+                {"as_of": (timezone.localdate().replace(day=1) - dt.timedelta(days=365)).isoformat()},
+            ),
+        ),
         (
             "dashboard 3 FYs (selector)",
             lambda: insight.dashboard(

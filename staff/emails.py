@@ -90,6 +90,40 @@ def email_send_on_commit(*, to: StaffMember, template: str, context: dict[str, A
     return email
 
 
+#: Emails per message when many are written at once (a bulk decision by HR).
+EMAIL_BATCH = 50
+
+
+def emails_dispatch(email_ids: list[int]) -> bool:
+    """Queue the sending of many outbox emails, ``EMAIL_BATCH`` per message; like
+    :func:`email_dispatch`, a broker that is down is logged and the sweep queues them later."""
+    from hachioji_portal.queueing import publish
+
+    from .models import OutgoingEmail
+    from .tasks import send_emails_task
+
+    for start in range(0, len(email_ids), EMAIL_BATCH):
+        batch = email_ids[start : start + EMAIL_BATCH]
+        if not publish(send_emails_task, args=(batch,)):
+            return False
+        OutgoingEmail.objects.filter(pk__in=batch).update(queued_at=timezone.now())
+    return True
+
+
+def emails_send_many_on_commit(messages: list[tuple[StaffMember, str, dict[str, Any]]]) -> list[OutgoingEmail]:
+    """:func:`email_send_on_commit` for many (recipient, template, context) at once: one
+    INSERT, and a few messages after the commit instead of one per email."""
+    from .models import OutgoingEmail
+
+    emails = OutgoingEmail.objects.bulk_create(
+        [OutgoingEmail(to=to, template=template, context=dict(context)) for to, template, context in messages]
+    )
+    ids = [e.pk for e in emails]
+    if ids:
+        transaction.on_commit(lambda: emails_dispatch(ids), robust=True)
+    return emails
+
+
 def email_deliver(*, email_id: int) -> str:
     """Send one outbox email (the task's body). At most once: the row is claimed first, and a
     send that fails releases the claim so that the task's retry sends it."""

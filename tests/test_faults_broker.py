@@ -102,8 +102,8 @@ def test_completions_made_while_redis_is_down_are_saved_and_issued_once_it_is_ba
         },
     )
     assert response.status_code == 302, response.content[:500]
-    # One publish found the broker down; the other 199 (awards and emails) were skipped at
-    # once instead of each waiting for connection retries.
+    # One publish (the first batch of awards) found the broker down; the rest (award and
+    # email batches) were skipped at once instead of each waiting for connection retries.
     assert sum("the broker looks down" in r.getMessage() for r in caplog.records) == 1
     assert Enrolment.objects.filter(pk__in=[e.pk for e in enrolments], state="completed").count() == 100
     assert Award.objects.filter(status=Award.Status.PENDING).count() == 100

@@ -22,6 +22,8 @@ from typing import Any
 from django.utils import timezone
 
 from badges.models import Award, BadgeClass
+from badges.signals import awards_changed
+from courses.holdings import skill_holdings_rebuild, skill_holdings_refresh
 from courses.models import Course, Skill
 from staff.models import Department, StaffMember
 from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_programme, make_skill
@@ -39,12 +41,16 @@ def make_award(
     expires_at: dt.datetime | None = None,
     **fields: Any,
 ) -> Award:
-    """An award already issued (written directly: the insight pages read awards, they never sign)."""
+    """An award already issued (written directly: the insight pages read awards, they never sign).
+
+    Like the issuing service, it tells other apps through ``awards_changed`` when the award was
+    issued (or revoked), so the tables derived from awards (``courses.holdings``) follow.
+    """
     issued_at = issued_at or timezone.now() - dt.timedelta(days=30)
     fields.setdefault("achieved_on", timezone.localtime(issued_at).date())
     if status == "revoked":
         fields.setdefault("revoked_at", timezone.now() - dt.timedelta(days=1))
-    return Award.objects.create(
+    award = Award.objects.create(
         recipient=recipient,
         badge_class=badge_class,
         issuer=badge_class.issuer,
@@ -54,6 +60,9 @@ def make_award(
         expires_at=expires_at,
         **fields,
     )
+    if status in ("issued", "revoked"):
+        awards_changed.send(sender=Award, recipient_ids=[recipient.pk])
+    return award
 
 
 @dataclass
@@ -168,6 +177,8 @@ def build_city(*, alice: StaffMember, bob: StaffMember, dave: StaffMember, depar
     make_award(recipient=henry, badge_class=data2.badge_class, status="revoked", issued_at=now - dt.timedelta(days=70))
     make_enrolment(staff=dave, course=data3, state="completed", completed_on=completed_on(60))
     make_award(recipient=dave, badge_class=data3.badge_class, issued_at=now - dt.timedelta(days=55))
+    # The rows above were written around the services (which keep the holdings), as seed_scale does.
+    skill_holdings_rebuild()
 
     return City(
         welfare=welfare,
@@ -192,4 +203,5 @@ def add_data_holders(city: City, n: int, *, department: Department | None = None
         make_enrolment(staff=person, course=city.data2, state="completed", completed_on=completed_on(30))
         make_award(recipient=person, badge_class=city.data2.badge_class)
         people.append(person)
+    skill_holdings_refresh(staff_ids=[p.pk for p in people])
     return people

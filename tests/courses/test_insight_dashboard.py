@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from courses import charts, insight
+from courses.holdings import award_uses_refresh
 from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_provider
 from tests.courses.insight_helpers import make_award
 from tests.factories import make_department, make_staff
@@ -208,6 +209,33 @@ def test_badges_by_department_use_the_holders_division(history, carol):
 
 
 @pytest.mark.django_db
+def test_badges_by_use_type_follow_the_request_each_badge_was_issued_for(history, carol):
+    person = make_staff(department=history["welfare"])
+    badge = make_badge_class()
+    sources = [
+        (make_enrolment(staff=person, course=make_course(), state="completed"), at(2025, 3, 1)),  # FY2024
+        (make_enrolment(staff=person, course=make_course(), state="completed", use_type="promotion"), at(2025, 4, 2)),
+    ]
+    for enrolment, issued_at in sources:
+        award = make_award(recipient=person, badge_class=badge, issued_at=issued_at)
+        type(award).objects.filter(pk=award.pk).update(source_key=f"enrolment:{enrolment.pk}")
+    award = make_award(recipient=person, badge_class=badge, issued_at=at(2026, 3, 31))  # FY2025's last day
+    type(award).objects.filter(pk=award.pk).update(source_key=f"programme:7:staff:{person.pk}")
+    award_uses_refresh(recipient_ids=[person.pk])  # the source keys were changed around the services
+    with translation.override("en"):
+        d = _dashboard(carol)
+        assert d.badges_by_use_type == [
+            ("Self-development (自己啓発型)", [1, 0]),
+            ("Evidence for promotion selection (昇任選考活用型)", [0, 1]),
+            ("Programme badge (several courses)", [0, 1]),
+            # The fixture's awards were written without a completion behind them.
+            ("Other source", [1, 2]),
+        ]
+    # Every badge of the period is in exactly one kind.
+    assert sum(sum(counts) for _label, counts in d.badges_by_use_type) == sum(d.badges) == 6
+
+
+@pytest.mark.django_db
 def test_use_types_split_requests_and_completions(history, carol):
     d = _dashboard(carol)
     assert [(r, c) for _label, r, c in d.use_types] == [(3, 1), (1, 1)]
@@ -238,9 +266,9 @@ def test_the_dashboard_page_draws_each_chart_with_its_table(client, history, car
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count('role="img"') >= 8
-    assert page.count('<figure class="chart-figure"') == 8
+    assert page.count('<figure class="chart-figure"') == 9
     # Every chart with data has its table; the course-rate chart is empty (fewer than 5 finishers).
-    assert page.count('<table class="table chart-table">') == 7
+    assert page.count('<table class="table chart-table">') == 8
     assert "2024年度" in page  # Japanese is the default language
     assert "style=" not in page and "<script" not in page  # the CSP allows neither
 
@@ -255,7 +283,7 @@ def test_the_dashboard_costs_the_same_queries_for_little_or_much_data(history, c
         make_award(recipient=person, badge_class=make_badge_class(), issued_at=at(2025, 9, 8))
     scope = insight.insight_scope(carol)
     departments = insight.DepartmentIndex.load()
-    # The catalogue, the per-course totals, one row of counts, badges by department.
+    # The catalogue, the per-course totals, one row of counts, badges by department and use type.
     with django_assert_num_queries(4):
         insight.dashboard(scope=scope, departments=departments, fy_from=2024, fy_to=2025)  # type: ignore[arg-type]
 
@@ -268,13 +296,14 @@ def test_hr_and_head_counting_strategies_agree(history, carol):
     head = insight.dashboard(
         scope=everyone_as_head, departments=insight.DepartmentIndex.load(), fy_from=2024, fy_to=2025
     )
-    assert (head.requests, head.completions, head.badges, head.badges_cumulative, head.use_types) == (
-        hr.requests,
-        hr.completions,
-        hr.badges,
-        hr.badges_cumulative,
-        hr.use_types,
-    )
+    assert (
+        head.requests,
+        head.completions,
+        head.badges,
+        head.badges_cumulative,
+        head.use_types,
+        head.badges_by_use_type,
+    ) == (hr.requests, hr.completions, hr.badges, hr.badges_cumulative, hr.use_types, hr.badges_by_use_type)
 
 
 @pytest.mark.django_db

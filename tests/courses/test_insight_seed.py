@@ -6,9 +6,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from badges.models import Award, BadgeClass
-from courses.models import Course, Enrolment
+from courses.holdings import award_uses_rebuild, skill_holdings_rebuild
+from courses.models import AwardUse, Course, Enrolment, SkillHolding
 from staff.models import StaffMember
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +29,37 @@ def test_it_writes_the_numbers_asked_for():
     assert StaffMember.objects.filter(email__endswith="@scale.city.test").count() == 60
     assert Course.objects.filter(code__startswith="SC").count() == 30
     assert Enrolment.objects.count() == 400
-    assert Award.objects.filter(source_key__startswith="scale:").count() == 150
+    assert Award.objects.count() == 150
+    # Each award names its source as the courses service would: the enrolment, or the programme.
+    for key, recipient_id in Award.objects.values_list("source_key", "recipient_id"):
+        kind, pk, *rest = key.split(":")
+        if kind == "enrolment":
+            assert Enrolment.objects.filter(pk=int(pk), staff_id=recipient_id, state="completed").exists()
+        else:
+            assert kind == "programme" and rest == ["staff", str(recipient_id)]
     # Awards are issued rows (or revoked ones), never left pending for the worker.
     assert set(Award.objects.values_list("status", flat=True)) <= {"issued", "revoked"}
+
+
+def test_it_never_dates_a_completion_or_a_badge_in_the_future():
+    _seed(*SMALL)
+    assert not Enrolment.objects.filter(completed_on__gt=timezone.localdate()).exists()
+    assert not Award.objects.filter(issued_at__gt=timezone.now()).exists()
+
+
+def test_it_fills_the_tables_derived_from_completions_and_awards():
+    _seed(*SMALL)
+    holdings = set(SkillHolding.objects.values_list("staff_id", "skill_id", "level", "completed_on", "badge_since"))
+    uses = set(AwardUse.objects.values_list("award_id", "kind"))
+    assert holdings and len(uses) == Award.objects.count()
+    assert {kind for _award, kind in uses} <= {"self_development", "promotion", "programme"}
+    skill_holdings_rebuild()
+    award_uses_rebuild()
+    assert (
+        set(SkillHolding.objects.values_list("staff_id", "skill_id", "level", "completed_on", "badge_since"))
+        == holdings
+    )
+    assert set(AwardUse.objects.values_list("award_id", "kind")) == uses
 
 
 def test_the_same_seed_gives_the_same_data():

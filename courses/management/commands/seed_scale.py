@@ -8,9 +8,12 @@ a time, emails, badge signing) are what the rest of the test suite checks; this 
 rows that look like years of real use, fast. In particular:
 
 * awards are written directly as issued rows (``status``, ``issued_at``, ``expires_at``) with
-  ``source_key = "scale:<n>"``, **without signing or baking**: the benchmark measures queries;
+  ``source_key`` as the courses service writes it (``enrolment:<pk>``, ``programme:<pk>:staff:<pk>``),
+  **without signing or baking**: the benchmark measures queries;
 * no enrolment history (``EnrolmentEvent``) and no login accounts are created for these people;
-* seat limits are not enforced (waiting lists exist where courses have a capacity).
+* seat limits are not enforced (waiting lists exist where courses have a capacity);
+* the tables derived from completions and awards (``courses.holdings``: skill holdings, badge
+  uses) are computed at the end, one statement each.
 
 It refuses a database that already holds more than demo data, unless ``--force``.
 """
@@ -30,6 +33,7 @@ from django.utils import timezone
 
 from badges.keys import default_issuer
 from badges.models import Award, BadgeClass
+from courses.holdings import award_uses_rebuild, skill_holdings_rebuild
 from courses.models import Course, CourseSkill, Enrolment, Programme, Provider, Skill
 from staff.demo import FAMILY, GIVEN
 from staff.models import Assignment, Department, StaffMember
@@ -143,6 +147,9 @@ class Command(BaseCommand):
             self._step(f"{o['staff']:,} staff", lambda: self._staff(o["staff"]))
             self._step(f"{o['enrolments']:,} enrolments", lambda: self._enrolments(o["enrolments"]))
             self._step(f"{o['awards']:,} awards", lambda: self._awards(o["awards"]))
+            # The rows above bypass the services that keep the holdings: compute them in one go.
+            self._step("skill holdings", skill_holdings_rebuild)
+            self._step("badge uses", award_uses_rebuild)
         if connection.vendor == "postgresql":
             # VACUUM too, not only ANALYZE: freshly loaded pages have no visibility map yet, and
             # without it PostgreSQL cannot answer from an index alone (what autovacuum does later).
@@ -427,7 +434,11 @@ class Command(BaseCommand):
                     city_subsidy=course.city_subsidy,
                     staff_share=course.cost - course.city_subsidy,
                     grade=rng.choice(["優", "良", "可", "A", "B", "合格"]) if state == "completed" else "",
-                    completed_on=ends + dt.timedelta(days=rng.randrange(15)) if state == "completed" else None,
+                    # Never in the future (enrolment_complete refuses that): the result comes in
+                    # up to two weeks after the end, but by today at the latest.
+                    completed_on=min(ends + dt.timedelta(days=rng.randrange(15)), self.today)
+                    if state == "completed"
+                    else None,
                     requested_at=requested,
                     recommended_at=requested + dt.timedelta(days=rng.randrange(1, 5)) if state != "requested" else None,
                     decided_at=decided if state not in ("requested", "recommended") else None,
@@ -442,8 +453,8 @@ class Command(BaseCommand):
 
     def _note_completions(self, rows: list[Enrolment]) -> None:
         if not hasattr(self, "completions"):
-            self.completions: list[tuple[int, Course, dt.date]] = []
-        self.completions += [(e.staff_id, e.course, e.completed_on) for e in rows if e.state == "completed"]  # type: ignore[misc]
+            self.completions: list[tuple[int, Course, dt.date, int]] = []
+        self.completions += [(e.staff_id, e.course, e.completed_on, e.pk) for e in rows if e.state == "completed"]  # type: ignore[misc]
 
     # --- awards ---------------------------------------------------------------------------
 
@@ -452,17 +463,19 @@ class Command(BaseCommand):
         badge_by_id = {
             b.pk: b for b in BadgeClass.objects.filter(pk__in={c.badge_class_id for c in self.courses} - {None})
         }
-        wanted: list[tuple[int, int, dt.date]] = []  # (recipient, badge class, completed on)
+        # (recipient, badge class, completed on, source key as the courses service writes it)
+        wanted: list[tuple[int, int, dt.date, str]] = []
         done_by_person: dict[int, dict[int, dt.date]] = defaultdict(dict)
-        for staff_id, course, day in self.completions:
+        for staff_id, course, day, enrolment_pk in self.completions:
             done_by_person[staff_id][course.pk] = day
             if course.badge_class_id:
-                wanted.append((staff_id, course.badge_class_id, day))
+                wanted.append((staff_id, course.badge_class_id, day, f"enrolment:{enrolment_pk}"))
         for programme, courses in zip(self.programmes, self.programme_courses, strict=True):
             for staff_id, done in done_by_person.items():
                 days = [done.get(c.pk) for c in courses]
                 if all(days):
-                    wanted.append((staff_id, programme.badge_class_id, max(days)))  # type: ignore[arg-type, type-var]
+                    key = f"programme:{programme.pk}:staff:{staff_id}"
+                    wanted.append((staff_id, programme.badge_class_id, max(days), key))  # type: ignore[arg-type, type-var]
         rng.shuffle(wanted)
         wanted = wanted[:n]
         if len(wanted) < n:
@@ -471,8 +484,10 @@ class Command(BaseCommand):
             )
         rows = []
         now = timezone.now()
-        for k, (staff_id, badge_id, day) in enumerate(wanted, start=1):
-            issued = self._at(day + dt.timedelta(days=rng.randrange(1, 14)), 11)
+        for staff_id, badge_id, day, source_key in wanted:
+            # A few days after the completion, and never later than now (the worker stamps the
+            # moment it issues; the skill holdings rely on no badge being issued in the future).
+            issued = min(self._at(day + dt.timedelta(days=rng.randrange(1, 14)), 11), now)
             badge = badge_by_id.get(badge_id)
             validity = badge.validity_days if badge else None
             revoked = rng.random() < 0.01
@@ -483,7 +498,7 @@ class Command(BaseCommand):
                     recipient_id=staff_id,
                     badge_class_id=badge_id,
                     issuer=self.issuer,
-                    source_key=f"scale:{k}",
+                    source_key=source_key,
                     achieved_on=day,
                     status="revoked" if revoked else "issued",
                     requested_at=issued - dt.timedelta(hours=1),
