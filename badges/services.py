@@ -87,11 +87,16 @@ def awards_enqueue_many(award_ids: list[int]) -> bool:
 
     from .tasks import awards_issue_batch_task
 
-    for start in range(0, len(award_ids), ISSUE_BATCH):
-        batch = award_ids[start : start + ISSUE_BATCH]
-        if not publish(awards_issue_batch_task, args=(batch,)):
-            return False
-        Award.objects.filter(pk__in=batch).update(queued_at=timezone.now())
+    queued: list[int] = []
+    try:
+        for start in range(0, len(award_ids), ISSUE_BATCH):
+            batch = award_ids[start : start + ISSUE_BATCH]
+            if not publish(awards_issue_batch_task, args=(batch,)):
+                return False
+            queued.extend(batch)
+    finally:
+        if queued:
+            Award.objects.filter(pk__in=queued).update(queued_at=timezone.now())
     return True
 
 

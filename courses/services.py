@@ -613,7 +613,10 @@ def _complete_chunk(
         fresh.state, fresh.grade, fresh.result_note = S.COMPLETED, grade, result_note
         fresh.completed_on, fresh.updated_at = completed_on, now
     completed = [fresh for _given, fresh in completing]
-    Enrolment.objects.bulk_update(completed, fields=["state", "grade", "result_note", "completed_on", "updated_at"])
+    # The same values for every row: one plain UPDATE (bulk_update would build a CASE per row).
+    Enrolment.objects.filter(pk__in=[fresh.pk for fresh in completed]).update(
+        state=S.COMPLETED, grade=grade, result_note=result_note, completed_on=completed_on, updated_at=now
+    )
     EnrolmentEvent.objects.bulk_create(events)
     skill_holdings_refresh(staff_ids=[fresh.staff_id for fresh in completed])
     _request_awards_many(completed)

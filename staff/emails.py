@@ -102,11 +102,16 @@ def emails_dispatch(email_ids: list[int]) -> bool:
     from .models import OutgoingEmail
     from .tasks import send_emails_task
 
-    for start in range(0, len(email_ids), EMAIL_BATCH):
-        batch = email_ids[start : start + EMAIL_BATCH]
-        if not publish(send_emails_task, args=(batch,)):
-            return False
-        OutgoingEmail.objects.filter(pk__in=batch).update(queued_at=timezone.now())
+    queued: list[int] = []
+    try:
+        for start in range(0, len(email_ids), EMAIL_BATCH):
+            batch = email_ids[start : start + EMAIL_BATCH]
+            if not publish(send_emails_task, args=(batch,)):
+                return False
+            queued.extend(batch)
+    finally:
+        if queued:
+            OutgoingEmail.objects.filter(pk__in=queued).update(queued_at=timezone.now())
     return True
 
 
