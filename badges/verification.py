@@ -33,13 +33,14 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from . import baking, credentials, keys, links, signing
-from .models import Award, SigningKey
+from . import baking, credentials, keys, links, prepared, signing
+from .models import Award, BadgeClass, Issuer, SigningKey
 
 # --- limits (settings may lower or raise them) ------------------------------------------
 DEFAULT_MAX_UPLOAD_BYTES: Final = 5 * 1024 * 1024
@@ -369,12 +370,9 @@ def verify_url(url: str, *, email: str = "", now: dt.datetime | None = None) -> 
         award = _own_award(public_id=match.kwargs["public_id"])
     elif match.view_name in ("public:share", "public:share_qr"):
         award = (
-            Award.objects.select_related("badge_class", "issuer")
-            .filter(
-                share_token=match.kwargs["share_token"],
-                visibility=Award.Visibility.PUBLIC,
-                status__in=[Award.Status.ISSUED, Award.Status.REVOKED],
-            )
+            _own_awards()
+            .select_related("badge_class", "issuer")
+            .filter(share_token=match.kwargs["share_token"], visibility=Award.Visibility.PUBLIC)
             .first()
         )
     else:
@@ -536,16 +534,65 @@ def _assertion_prefix() -> str:
     return links.absolute("/public/assertions/")
 
 
+# What a check of one of our awards reads (``_own_ob2_finding``, ``_ob3_finding``,
+# ``_ob3_revocation``, ``_ob2_finding``): 20 of the 59 columns of the award and its badge class
+# and issuer. Revocation (``status``, ``revocation_reason``) is among them, so it is still read
+# on every request. Compiling this query was most of a check by URL (docs/benchmarks.md,
+# "Load"): it is compiled once (``prepared.PreparedRow``) and the award is built from the row.
+_OWN_AWARD_FIELDS: Final = {
+    Award: (
+        "id",
+        "public_id",
+        "status",
+        "issued_at",
+        "expires_at",
+        "revocation_reason",
+        "status_list_index",
+        "credential",
+        "assertion",
+        "badge_class_id",
+        "issuer_id",
+    ),
+    BadgeClass: ("id", "name", "description", "criteria", "alignments"),
+    Issuer: ("id", "public_id", "name", "url"),
+}
+_OWN_AWARD_PATHS: Final = {Award: "", BadgeClass: "badge_class__", Issuer: "issuer__"}
+
+
+def _own_awards() -> QuerySet[Award]:
+    return Award.objects.filter(status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
+
+
+_OWN_AWARD_ROW = prepared.PreparedRow(
+    lambda public_id: (
+        _own_awards()
+        .filter(public_id=public_id)
+        .values_list(*(_OWN_AWARD_PATHS[m] + f for m, fields in _OWN_AWARD_FIELDS.items() for f in fields))[:1]
+    ),
+    field=Award._meta.get_field("public_id"),
+    placeholder=uuid.UUID(int=0),
+)
+
+
+def _from_row(model: Any, row: dict[str, Any], alias: str) -> Any:
+    """An instance with only these fields loaded (``from_db`` wants them in the model's order)."""
+    wanted = set(_OWN_AWARD_FIELDS[model])
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in wanted]
+    return model.from_db(alias, names, [row[_OWN_AWARD_PATHS[model] + name] for name in names])
+
+
 def _own_award(*, public_id: Any) -> Award | None:
     try:
         key = uuid.UUID(str(public_id))
     except ValueError:
         return None
-    return (
-        Award.objects.select_related("badge_class", "issuer")
-        .filter(public_id=key, status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
-        .first()
-    )
+    alias = Award.objects.db
+    row = _OWN_AWARD_ROW.fetch(key, alias=alias)
+    if row is None:
+        return None
+    award, badge, issuer = (_from_row(model, row, alias) for model in _OWN_AWARD_FIELDS)
+    award.badge_class, award.issuer = badge, issuer  # as select_related would
+    return award
 
 
 def _own_award_from_assertion_url(url: str) -> tuple[bool, Award | None]:

@@ -6,21 +6,44 @@ token is issued and the old one answers 404) or make the badge private again.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+from typing import Any, Final
 from uuid import UUID
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import MD5, Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import get_template
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from . import links, qr, selectors, verification
 from .models import Award
+from .prepared import PreparedRow
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TEMPLATE = "badges/_share_article.html"
+META_TEMPLATE = "badges/_share_meta.html"
+# Every template the cached parts are made of: a deploy that changes one gets new cache keys.
+_CACHED_TEMPLATES = (ARTICLE_TEMPLATE, META_TEMPLATE, "badges/_verdict.html", "badges/_share_tools.html")
+_CACHE_TIMEOUT = 120  # the key names the minute (the verdict says when it was checked)
+
+_SHOWN = [Award.Status.ISSUED, Award.Status.REVOKED]
 
 
 def _shared_award(request: HttpRequest, share_token: UUID) -> Award:
     award = (
         Award.objects.select_related("badge_class", "issuer", "recipient")
-        .filter(share_token=share_token, status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
+        .filter(share_token=share_token, status__in=_SHOWN)
         .first()
     )
     if award is None or not selectors.share_page_visible_to(award, request.user):
@@ -34,25 +57,174 @@ def _no_cache(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_GET
-def share(request: HttpRequest, share_token: UUID) -> HttpResponse:
+# --- the share page's row, read on every request ------------------------------------------
+#
+# Everything the page shows comes from one award row, its badge class, issuer and holder. The
+# page reads those (not the two signed documents: their digests, computed by the database) on
+# every request, so revocation, visibility, a renewed link or an edited badge show at once.
+# Building that query with the ORM cost more than everything else on the page together
+# (docs/benchmarks.md, "Load"), so it is compiled once per process and database and only the
+# share token changes between executions. The rendered parts are then cached under a key made
+# of the whole row (see ``_parts_key``).
+
+_ROW_FIELDS: Final = (
+    "pk",
+    "status",
+    "visibility",
+    "recipient_id",
+    "baked_image",
+    "public_id",
+    "share_token",
+    "issued_at",
+    "expires_at",
+    "revoked_at",
+    "revocation_reason",
+    "badge_class__public_id",
+    "badge_class__name",
+    "badge_class__name_en",
+    "badge_class__description",
+    "badge_class__criteria",
+    "badge_class__alignments",
+    "issuer__public_id",
+    "issuer__name",
+    "recipient__family_name",
+    "recipient__given_name",
+)
+_DIGESTS: Final = ("credential", "assertion")
+
+
+def _row_queryset(share_token: UUID) -> QuerySet[Award]:
+    digests = {f"{name}_md5": MD5(Cast(name, output_field=TextField())) for name in _DIGESTS}
+    return (
+        Award.objects.filter(share_token=share_token, status__in=_SHOWN)
+        .annotate(**digests)
+        .values_list(*_ROW_FIELDS, *digests)[:1]
+    )
+
+
+_SHARE_ROW = PreparedRow(_row_queryset, field=Award._meta.get_field("share_token"), placeholder=UUID(int=0))
+
+
+def _shared_row(share_token: UUID) -> dict[str, Any] | None:
+    return _SHARE_ROW.fetch(share_token, alias=Award.objects.db)
+
+
+@functools.cache
+def _templates_version() -> str:
+    digest = hashlib.sha256()
+    for name in _CACHED_TEMPLATES:
+        digest.update(get_template(name).template.source.encode())  # type: ignore[attr-defined]
+    return digest.hexdigest()[:16]
+
+
+def _parts_key(row: dict[str, Any], flags: dict[str, bool], now: dt.datetime) -> str:
+    """Everything the cached parts are rendered from, so that any change gives a new key.
+
+    The award's row (status and revocation reason, visibility, share token, dates, image, the
+    digests of its two signed documents), its badge class and issuer as they are now, the
+    holder's name where it is shown, who is looking (the four flags), the language, and the
+    minute (the verdict says when it was checked). Nothing has to be deleted when something
+    changes: a revoked, re-issued, hidden or renewed award simply no longer matches.
+    """
+    material = [
+        _templates_version(),
+        settings.PORTAL_BASE_URL,
+        translation.get_language(),
+        timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
+        sorted(flags.items()),
+        [(name, value) for name, value in row.items() if flags["show_holder"] or not name.startswith("recipient__")],
+    ]
+    text = json.dumps(material, ensure_ascii=False, separators=(",", ":"), default=str)
+    return "share-page:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _next_change(award: Award, now: dt.datetime) -> float | None:
+    """The first moment after ``now`` at which the verdict may change by itself (the award or
+    its credential expiring, or becoming valid): the cached parts are not used after it."""
+    document = award.credential if isinstance(award.credential, dict) else {}
+    proof = document.get("proof")
+    proof = proof[0] if isinstance(proof, list) and len(proof) == 1 else proof
+    moments: list[Any] = [
+        award.expires_at,
+        verification._datetime(document.get("validFrom")),
+        verification._datetime(document.get("validUntil")),
+        verification._datetime(proof.get("expires")) if isinstance(proof, dict) else None,
+    ]
+    future = [m.timestamp() for m in moments if isinstance(m, dt.datetime) and m > now]
+    return min(future) if future else None
+
+
+def _render_parts(
+    request: HttpRequest, share_token: UUID, flags: dict[str, bool], now: dt.datetime
+) -> tuple[str, str, float | None]:
+    """The head's description and card tags, and the article: verified (signature, revocation,
+    expiry) and rendered from the full award."""
     award = _shared_award(request, share_token)
     share_url = links.share_url(award.share_token)
-    is_public = award.visibility == Award.Visibility.PUBLIC
     context = {
+        **flags,
         "award": award,
         "badge": award.badge_class,
-        "report": verification.verify_award(award),
+        "report": verification.verify_award(award, now=now),
         "share_url": share_url,
         "assertion_url": links.assertion_url(award.public_id),
-        "image_alt_title": award.badge_class.name,
+        "og_image": links.badge_class_image_url(award.badge_class.public_id),
+        "linkedin": links.linkedin_links(award) if flags["is_public"] else None,
+        "LANGUAGE_CODE": translation.get_language(),
+    }
+    meta = get_template(META_TEMPLATE).render(context)
+    article = get_template(ARTICLE_TEMPLATE).render(context)
+    return meta, article, _next_change(award, now)
+
+
+def _cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is an optimisation: a Redis outage must not take the page down
+        logger.warning("share page: cache unavailable, rendering without it", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: Any) -> None:
+    try:
+        cache.set(key, value, _CACHE_TIMEOUT)
+    except Exception:
+        logger.warning("share page: cache unavailable, not kept", exc_info=True)
+
+
+@require_GET
+def share(request: HttpRequest, share_token: UUID) -> HttpResponse:
+    row = _shared_row(share_token)
+    if row is None:
+        raise Http404
+    # The permission checks need only these columns of the award.
+    award = Award(
+        pk=row["pk"],
+        status=row["status"],
+        visibility=row["visibility"],
+        recipient_id=row["recipient_id"],
+        baked_image=row["baked_image"],
+    )
+    if not selectors.share_page_visible_to(award, request.user):
+        raise Http404
+    now = timezone.now()
+    flags = {
         "show_holder": selectors.holder_name_visible_to(award, request.user),
         "show_baked_image": selectors.award_image_visible_to(award, request.user) and bool(award.baked_image),
-        "is_public": is_public,
+        "is_public": award.visibility == Award.Visibility.PUBLIC,
         "is_holder": request.user.is_authenticated and request.user.pk == award.recipient_id,
-        "og_image": links.badge_class_image_url(award.badge_class.public_id),
-        "linkedin": links.linkedin_links(award) if is_public else None,
-        "now": timezone.now(),
+    }
+    key = _parts_key(row, flags, now)
+    cached = _cache_get(key)
+    if cached is not None and (cached[2] is None or now.timestamp() < cached[2]):
+        meta, article = cached[0], cached[1]
+    else:
+        meta, article, until = _render_parts(request, share_token, flags, now)
+        _cache_set(key, (meta, article, until))
+    context = {
+        "title": row["badge_class__name"],
+        "meta": mark_safe(meta),  # noqa: S308 - our templates' output
+        "article": mark_safe(article),  # noqa: S308 - our templates' output
     }
     response = render(request, "badges/share.html", context)
     response["X-Robots-Tag"] = "noindex"  # shared by the holder, not listed by search engines

@@ -58,6 +58,29 @@ def _my_state(user: StaffMember) -> Subquery:
     )
 
 
+_CARD_FIELDS = (
+    "code",
+    "title",
+    "title_en",
+    "delivery",
+    "term",
+    "starts_on",
+    "ends_on",
+    "capacity",
+    "application_opens_on",
+    "application_closes_on",
+    "cost",
+    "city_subsidy",
+    "for_self_development",
+    "for_promotion",
+    "badge_class_id",
+    "updated_at",
+    "provider__name",
+    "provider__name_en",
+)
+_SKILL_FIELDS = ("course_id", "level", "skill__code", "skill__name", "skill__name_en", "skill__sort_order")
+
+
 def catalogue_courses(
     *,
     user: StaffMember,
@@ -106,11 +129,48 @@ def catalogue_courses(
     # they can still apply for.
     closed = Case(When(application_closes_on__lt=today, then=Value(1)), default=Value(0))
     return (
-        courses.select_related("provider", "badge_class")
-        .prefetch_related(Prefetch("course_skills", queryset=CourseSkill.objects.select_related("skill")))
+        courses.select_related("provider")
+        # What a card shows (courses/fragments.py keys the cached card on exactly these).
+        .only(*_CARD_FIELDS)
+        .prefetch_related(
+            Prefetch("course_skills", queryset=CourseSkill.objects.select_related("skill").only(*_SKILL_FIELDS))
+        )
         .annotate(seats_taken=_seats_taken(), my_state=_my_state(user), closed=closed)
         .order_by("closed", *SORTS.get(sort, SORTS[DEFAULT_SORT]))
     )
+
+
+# The course page's columns: everything it shows of the course, its provider, badge and issuer
+# (building the unused ones was a third of the page's ORM time, docs/benchmarks.md, "Load").
+_COURSE_PAGE_FIELDS = (
+    "code",
+    "title",
+    "title_en",
+    "description",
+    "description_en",
+    "delivery",
+    "term",
+    "starts_on",
+    "ends_on",
+    "hours",
+    "credits",
+    "capacity",
+    "application_opens_on",
+    "application_closes_on",
+    "prerequisites",
+    "cost",
+    "city_subsidy",
+    "for_self_development",
+    "for_promotion",
+    "is_published",
+    "provider__name",
+    "provider__name_en",
+    "provider__kind",
+    "provider__url",
+    "badge_class__name",
+    "badge_class__description",
+    "badge_class__issuer__name",
+)
 
 
 def course_for_page(*, user: StaffMember, code: str) -> Course | None:
@@ -119,12 +179,14 @@ def course_for_page(*, user: StaffMember, code: str) -> Course | None:
         Course.objects.published()
         .filter(code=code.upper())
         .select_related("provider", "badge_class", "badge_class__issuer")
+        .only(*_COURSE_PAGE_FIELDS)
         .prefetch_related(
-            Prefetch("course_skills", queryset=CourseSkill.objects.select_related("skill")),
+            Prefetch("course_skills", queryset=CourseSkill.objects.select_related("skill").only(*_SKILL_FIELDS)),
             Prefetch(
                 "programmes",
                 queryset=Programme.objects.filter(is_published=True)
                 .select_related("badge_class")
+                .only("name", "name_en", "badge_class__name")
                 .prefetch_related(Prefetch("courses", queryset=Course.objects.only("pk", "code", "title"))),
             ),
         )
@@ -134,20 +196,47 @@ def course_for_page(*, user: StaffMember, code: str) -> Course | None:
 
 
 def live_enrolment(*, staff: StaffMember, course: Course) -> Enrolment | None:
-    return (
-        Enrolment.objects.active()
-        .filter(staff=staff, course=course)
-        .prefetch_related(Prefetch("events", queryset=EnrolmentEvent.objects.select_related("actor")))
-        .first()
-    )
+    return Enrolment.objects.active().filter(staff=staff, course=course).prefetch_related(_history()).first()
+
+
+# What "My learning" shows of each event: the actor's name, not their whole staff record.
+_HISTORY_FIELDS = ("enrolment_id", "from_state", "to_state", "comment", "at", "actor__family_name", "actor__given_name")
+
+
+def _history() -> Prefetch:
+    return Prefetch("events", queryset=EnrolmentEvent.objects.select_related("actor").only(*_HISTORY_FIELDS))
 
 
 def enrolments_for_staff(staff: StaffMember) -> QuerySet[Enrolment]:
-    """Everything a person ever requested, newest first, with history (for "My learning")."""
+    """Everything a person ever requested, newest first, with history (for "My learning").
+
+    Only the columns the page shows (and ``can_be_withdrawn_on`` and the deadlines read):
+    building the full course, provider, badge class and actor rows was a third of the page
+    (docs/benchmarks.md, "Load").
+    """
     return (
         Enrolment.objects.filter(staff=staff)
         .select_related("course", "course__provider", "course__badge_class")
-        .prefetch_related(Prefetch("events", queryset=EnrolmentEvent.objects.select_related("actor")))
+        .only(
+            "staff_id",
+            "use_type",
+            "state",
+            "staff_share",
+            "grade",
+            "result_note",
+            "completed_on",
+            "requested_at",
+            "course__code",
+            "course__title",
+            "course__title_en",
+            "course__starts_on",
+            "course__ends_on",
+            "course__application_closes_on",
+            "course__provider__name",
+            "course__provider__name_en",
+            "course__badge_class__name",
+        )
+        .prefetch_related(_history())
         .order_by("-requested_at", "-pk")
     )
 

@@ -19,7 +19,7 @@ from staff import roles
 from staff.models import StaffMember
 from staff.selectors import staff_headed_by, user_has_role
 
-from . import selectors
+from . import fragments, selectors
 from .forms import CatalogueFilterForm, EnrolmentRequestForm, HeadDecisionForm
 from .models import Enrolment, EnrolmentState, Provider, Skill
 from .services import (
@@ -57,10 +57,20 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     filtered = any(v for k, v in params.items() if k != "sort")
+    today = timezone.localdate()
     return render(
         request,
         "courses/catalogue.html",
-        {"form": form, "page": page, "query": query.urlencode(), "filtered": filtered, "today": timezone.localdate()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": filtered,
+            "today": today,
+            # Cached HTML (courses/fragments.py): the rows are read every time, the rendering is kept.
+            "filters": fragments.catalogue_filters(form, filtered=filtered),
+            "cards": fragments.course_cards(page.object_list, today=today),
+        },
     )
 
 
