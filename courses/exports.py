@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from django.utils import formats, translation
 
+from staff.spreadsheets import escape_cell
+
 from .insight import PeopleFilters, PersonMatch
 
 HEADERS = ["職員番号", "氏名", "カナ", "所属", "職層", "職種", "該当スキル", "根拠"]
@@ -67,7 +69,7 @@ def to_csv(data: Iterable[Sequence[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADERS)
-    writer.writerows(data)
+    writer.writerows([escape_cell(cell) for cell in row] for row in data)
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -89,7 +91,7 @@ def to_xlsx(data: Iterable[Sequence[str]], *, sheet_title: str = "職員検索")
         header.append(cell)
     sheet.append(header)
     for row in data:
-        sheet.append(list(row))
+        sheet.append([escape_cell(cell) for cell in row])  # openpyxl writes "=…" as a formula
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -21,6 +21,8 @@ import tablib
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
+from .spreadsheets import escape_cell, unescape_cell
+
 #: Characters that never occur in a text CSV but always in binary junk (tab, CR, LF allowed).
 _CONTROL_CHARS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\r\n")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -72,6 +74,7 @@ def rows_to_dataset(rows: list[list[Any]]) -> tablib.Dataset:
         rows.pop()
     if not rows:
         raise RosterFileError(_("The file is empty."))
+    rows = [[unescape_cell(cell) for cell in row] for row in rows]
     headers = ["" if cell is None else str(cell).strip() for cell in rows[0]]
     while headers and not headers[-1]:
         headers.pop()
@@ -110,7 +113,15 @@ class RosterCSV(base_formats.CSV):
         return rows_to_dataset(rows)
 
     def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
-        return str(super().export_data(dataset, **kwargs)).encode("utf-8-sig")
+        return str(super().export_data(_escaped(dataset), **kwargs)).encode("utf-8-sig")
+
+
+def _escaped(dataset: tablib.Dataset) -> tablib.Dataset:
+    """A copy of ``dataset`` whose text cells no spreadsheet runs as formulas."""
+    safe = tablib.Dataset(headers=dataset.headers, title=dataset.title)
+    for row in dataset:
+        safe.append([escape_cell(cell) for cell in row])
+    return safe
 
 
 def _xlsx_cell(value: Any) -> Any:
@@ -128,6 +139,10 @@ def _xlsx_cell(value: Any) -> Any:
 
 class RosterXLSX(base_formats.XLSX):
     """The first sheet of an Excel workbook."""
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
+        # openpyxl writes a string starting with "=" as a formula.
+        return super().export_data(_escaped(dataset), **kwargs)
 
     def create_dataset(self, in_stream: bytes | None, **kwargs: Any) -> tablib.Dataset:
         import openpyxl

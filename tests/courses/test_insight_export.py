@@ -99,3 +99,16 @@ def test_an_export_costs_the_same_queries_for_few_or_many_people(client, city, c
     with django_assert_num_queries(12):
         response = client.get(reverse("hr:people_export_csv"), SEARCH)
     assert len(_csv_rows(response.content)) == 3 + extra
+
+
+def test_a_cell_that_looks_like_a_formula_is_exported_as_text(client, city, carol):
+    from staff.models import StaffMember
+
+    StaffMember.objects.filter(employee_number="100001").update(family_name="=1+2")
+    client.force_login(carol)
+    rows = _csv_rows(client.get(reverse("hr:people_export_csv"), SEARCH).content)
+    assert [r[1] for r in rows[1:] if r[0] == "100001"] == ["'=1+2 花子"]
+    book = load_workbook(io.BytesIO(client.get(reverse("hr:people_export_xlsx"), SEARCH).content))
+    cells = {cell.value: cell.data_type for row in book.active.iter_rows() for cell in row}
+    assert cells["'=1+2 花子"] == "s"
+    assert "f" not in cells.values()

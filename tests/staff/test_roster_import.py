@@ -495,3 +495,18 @@ def test_hr_sees_the_import_and_export_buttons(hr_client):
     assert EXPORT_URL in page(response)
     response = hr_client.get(IMPORT_URL)
     assert "全職員の名簿として取り込む（名簿にない職員を無効にする）" in page(response)
+
+
+@pytest.mark.parametrize("fmt", [CSV, XLSX])
+def test_a_name_that_looks_like_a_formula_is_exported_as_text_and_reimports_unchanged(hr_client, alice, fmt):
+    StaffMember.objects.filter(pk=alice.pk).update(given_name='=HYPERLINK("http://evil.example","花子")')
+    response = export(hr_client, fmt)
+    assert response.status_code == 200
+    if fmt == CSV:
+        assert '\'=HYPERLINK(""http://evil.example""' in response.content.decode("utf-8-sig")
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        cells = [cell for row in sheet.iter_rows() for cell in row if "HYPERLINK" in str(cell.value)]
+        assert [(c.data_type, c.value) for c in cells] == [("s", '\'=HYPERLINK("http://evil.example","花子")')]
+    response = preview(hr_client, response.content, name=f"roster.{'xlsx' if fmt == XLSX else 'csv'}", fmt=fmt)
+    assert totals(response)["changed"] == 0 and totals(response)["invalid"] == 0
