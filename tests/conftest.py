@@ -180,6 +180,21 @@ def enqueued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     return calls
 
 
+@pytest.fixture
+def private_queue(settings):  # type: ignore[no-untyped-def]
+    """A Celery queue of this test's own, so no other worker on the machine takes its tasks."""
+    import uuid
+
+    from hachioji_portal.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = previous
+
+
 @pytest.fixture(autouse=True)
 def _broker_circuit_closed() -> Iterator[None]:
     """Each test starts believing the broker is up (the circuit is process-wide)."""

@@ -5,7 +5,6 @@ email goes once."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from django.db.models import Max, Min
@@ -22,19 +21,6 @@ from tests.worker import running_worker, sent_emails, wait_for
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 N = 45
-
-
-@pytest.fixture
-def private_queue(settings):  # type: ignore[no-untyped-def]
-    """A queue of this test's own, so no other worker on the machine takes its tasks."""
-    from hachioji_portal.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = previous
 
 
 def test_a_bulk_completion_is_issued_in_batches_before_any_email_and_each_email_goes_once(

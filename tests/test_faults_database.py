@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -22,18 +21,6 @@ from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 REAL_RESTART = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-@pytest.fixture
-def private_queue(settings):  # type: ignore[no-untyped-def]
-    from hachioji_portal.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = previous
 
 
 def _restart_postgres() -> None:

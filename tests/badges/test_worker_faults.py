@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 
 import psycopg
 import pytest
@@ -18,18 +17,6 @@ from badges.models import Award
 from tests.worker import running_worker, sent_emails, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def private_queue(settings):  # type: ignore[no-untyped-def]
-    from hachioji_portal.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = previous
 
 
 class RowLock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 
 import pytest
 from django.db import transaction
@@ -14,19 +13,6 @@ from badges.models import Award
 from tests.worker import running_worker, sent_emails, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def private_queue(settings):  # type: ignore[no-untyped-def]
-    """A queue of this test's own, so no other worker on the machine takes its tasks."""
-    from hachioji_portal.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = previous
 
 
 def test_a_completion_becomes_an_issued_baked_badge_and_one_email(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import email
 import email.header
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +38,6 @@ pytestmark = [
 ]
 
 REASON = "審査請求の対応に必要なため"
-
-
-@pytest.fixture
-def private_queue(settings):  # type: ignore[no-untyped-def]
-    """A queue of this test's own, so no other worker on the machine takes its tasks."""
-    from hachioji_portal.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = previous
 
 
 @pytest.fixture
