@@ -12,7 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -112,6 +112,11 @@ class BadgeClass(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The English name on English pages when there is one; the Japanese name otherwise."""
+        return self.name_en if self.name_en and translation.get_language() == "en" else self.name
 
 
 class AwardQuerySet(models.QuerySet["Award"]):

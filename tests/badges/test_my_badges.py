@@ -130,3 +130,17 @@ def test_the_navigation_links_my_badges_and_verify(client, award, alice):
     page = client.get("/badges/").content.decode()
     assert 'href="/badges/" aria-current="page"' in page
     assert 'href="/public/verify/"' in page
+
+
+def test_the_badge_name_follows_the_holders_page_language(client, award, alice):
+    name, name_en = award.badge_class.name, award.badge_class.name_en
+    assert name_en and name_en != name
+    login(client, alice)
+    for url in ("/badges/", f"/badges/{award.public_id}/"):
+        page = client.get(url).content.decode()
+        assert name in page and name_en not in page, url
+    alice.preferred_language = "en"
+    alice.save()
+    for url in ("/badges/", f"/badges/{award.public_id}/"):
+        page = client.get(url).content.decode()
+        assert name_en in page and name not in page, url
