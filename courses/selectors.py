@@ -168,6 +168,7 @@ _COURSE_PAGE_FIELDS = (
     "provider__kind",
     "provider__url",
     "badge_class__name",
+    "badge_class__name_en",
     "badge_class__description",
     "badge_class__issuer__name",
 )
@@ -186,7 +187,7 @@ def course_for_page(*, user: StaffMember, code: str) -> Course | None:
                 "programmes",
                 queryset=Programme.objects.filter(is_published=True)
                 .select_related("badge_class")
-                .only("name", "name_en", "badge_class__name")
+                .only("name", "name_en", "badge_class__name", "badge_class__name_en")
                 .prefetch_related(Prefetch("courses", queryset=Course.objects.only("pk", "code", "title"))),
             ),
         )
@@ -235,6 +236,7 @@ def enrolments_for_staff(staff: StaffMember) -> QuerySet[Enrolment]:
             "course__provider__name",
             "course__provider__name_en",
             "course__badge_class__name",
+            "course__badge_class__name_en",
         )
         .prefetch_related(_history())
         .order_by("-requested_at", "-pk")

@@ -33,7 +33,7 @@ def _grow(n: int, *, learner, head_department) -> None:  # type: ignore[no-untyp
             provider=provider,
             title=f"行政法 第{i}部",
             skills={skills[i % 3]: 1, skills[(i + 1) % 3]: 2},
-            badge_class=make_badge_class() if i % 2 else None,
+            badge_class=make_badge_class() if i % 3 != 2 else None,  # completed ones too (i % 8 == 4)
             capacity=30,
         )
         for i in range(n)
