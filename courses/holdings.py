@@ -4,6 +4,9 @@ them, so that HR insight reads narrow tables instead of joining everything (docs
 
 * ``SkillHolding``: who holds which skill at which level (the skill matrix), instead of
   deduplicating every completion and badge in the city;
+* ``SkillBadgeSpan``: when the badges giving a skill were valid, merged per person, skill and
+  level (the skill matrix for a past day, with ``SkillHolding.completed_on``); written with
+  ``SkillHolding`` by the same functions;
 * ``AwardUse``: what each issued badge was issued for (the dashboard's badges by use type),
   instead of joining every award to its enrolment through ``source_key``.
 
@@ -37,7 +40,17 @@ from django.db import connection, transaction
 
 from badges.models import Award
 
-from .models import AwardUse, Course, CourseSkill, Enrolment, EnrolmentState, Programme, SkillHolding, SkillLevel
+from .models import (
+    AwardUse,
+    Course,
+    CourseSkill,
+    Enrolment,
+    EnrolmentState,
+    Programme,
+    SkillBadgeSpan,
+    SkillHolding,
+    SkillLevel,
+)
 
 #: People refreshed per statement (keeps every IN list well under SQLite's variable limit).
 CHUNK = 500
@@ -92,7 +105,7 @@ def _insert_sql(where_staff: str) -> str:
     table of the levels), then one row per (person, skill, level): the first completion, the
     first badge, and the latest expiry, or NULL when one of the badges never expires.
     """
-    levels = " UNION ALL ".join(f"SELECT {int(n)} AS n" for n in SkillLevel.values)
+    levels = _levels_sql()
     return f"""
         INSERT INTO {_t(SkillHolding)} (staff_id, skill_id, level, completed_on, badge_since, badge_until)
         SELECT e.p, e.s, lv.n, MIN(e.done), MIN(e.since),
@@ -101,6 +114,85 @@ def _insert_sql(where_staff: str) -> str:
           FROM ({_evidence_sql(where_staff)}) e
           JOIN ({levels}) lv ON lv.n <= e.lv
          GROUP BY e.p, e.s, lv.n
+    """  # noqa: S608 - table names from the models, values bound as parameters
+
+
+def _levels_sql() -> str:
+    return " UNION ALL ".join(f"SELECT {int(n)} AS n" for n in SkillLevel.values)
+
+
+def _spans_insert_sql(where_staff: str) -> str:
+    """INSERT … SELECT of the ``SkillBadgeSpan`` rows of the people matching ``where_staff``.
+
+    Every issued award, and every revoked one with its revocation time, giving a skill (through
+    a course's or a programme's badge) is the interval (issued_at, end], ``end`` the earlier of
+    its expiry and its revocation (NULL: open); empty ones (ended before issue) are left out.
+    Each gives the levels 1…L of its course, then the intervals of one (person, skill, level)
+    are merged in issue order (gaps and islands): an interval starts a new span when it starts
+    after every interval issued strictly earlier has ended (intervals issued at the same moment
+    always share a span, so the order among them does not matter); a span runs from its first
+    start to its latest end. Window frames in ``GROUPS`` (PostgreSQL 11+, SQLite 3.28+). Each
+    span gets the person's first completion for the skill and level from ``SkillHolding``, so
+    that table's rows of these people must be written first.
+    """
+    award, course, course_skill = _t(Award), _t(Course), _t(CourseSkill)
+    programme, programme_courses = _t(Programme), _t(Programme.courses.through)
+    issued, revoked = Award.Status.ISSUED, Award.Status.REVOKED
+
+    def staff(col: str) -> str:
+        return f" AND {where_staff.format(col=col)}" if where_staff else ""
+
+    # The end of an award's validity: its expiry, or its revocation when that came first.
+    end = (
+        f"CASE WHEN a.status = '{revoked}' AND (a.expires_at IS NULL OR a.revoked_at < a.expires_at) "
+        "THEN a.revoked_at ELSE a.expires_at END"
+    )
+    awards = f"""
+        SELECT a.recipient_id AS p, a.badge_class_id AS b, a.issued_at AS since, {end} AS until
+          FROM {award} a
+         WHERE a.issued_at IS NOT NULL
+           AND (a.status = '{issued}' OR (a.status = '{revoked}' AND a.revoked_at IS NOT NULL)){staff("a.recipient_id")}
+    """  # noqa: S608 - table names and statuses from the models
+    evidence = f"""
+        SELECT aw.p, cs.skill_id AS s, cs.level AS lv, aw.since, aw.until
+          FROM ({awards}) aw
+          JOIN {course} c ON c.badge_class_id = aw.b
+          JOIN {course_skill} cs ON cs.course_id = c.id
+        UNION ALL
+        SELECT aw.p, cs.skill_id, cs.level, aw.since, aw.until
+          FROM ({awards}) aw
+          JOIN {programme} pr ON pr.badge_class_id = aw.b
+          JOIN {programme_courses} pc ON pc.programme_id = pr.id
+          JOIN {course_skill} cs ON cs.course_id = pc.course_id
+    """  # noqa: S608
+    window = "PARTITION BY e.p, e.s, lv.n ORDER BY e.since GROUPS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+    marked = f"""
+        SELECT e.p, e.s, lv.n, e.since, e.until,
+               CASE WHEN COUNT(*) OVER w = 0 THEN 1
+                    WHEN COUNT(*) OVER w > COUNT(e.until) OVER w THEN 0
+                    WHEN e.since > MAX(e.until) OVER w THEN 1 ELSE 0 END AS starts
+          FROM ({evidence}) e
+          JOIN ({_levels_sql()}) lv ON lv.n <= e.lv
+         WHERE e.until IS NULL OR e.until > e.since
+        WINDOW w AS ({window})
+    """  # noqa: S608
+    numbered = f"""
+        SELECT m.p, m.s, m.n, m.since, m.until,
+               SUM(m.starts) OVER (PARTITION BY m.p, m.s, m.n ORDER BY m.since
+                                   RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS island
+          FROM ({marked}) m
+    """  # noqa: S608
+    merged = f"""
+        SELECT i.p, i.s, i.n, MIN(i.since) AS since,
+               CASE WHEN COUNT(i.until) < COUNT(*) THEN NULL ELSE MAX(i.until) END AS until
+          FROM ({numbered}) i
+         GROUP BY i.p, i.s, i.n, i.island
+    """  # noqa: S608
+    return f"""
+        INSERT INTO {_t(SkillBadgeSpan)} (staff_id, skill_id, level, valid_from, valid_until, completed_on)
+        SELECT g.p, g.s, g.n, g.since, g.until, h.completed_on
+          FROM ({merged}) g
+          LEFT JOIN {_t(SkillHolding)} h ON h.staff_id = g.p AND h.skill_id = g.s AND h.level = g.n
     """  # noqa: S608 - table names from the models, values bound as parameters
 
 
@@ -138,8 +230,10 @@ def skill_holdings_refresh(*, staff_ids: Iterable[int]) -> None:
             _lock_people(cursor, chunk)
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {_t(SkillHolding)} WHERE staff_id IN ({marks})", chunk)  # noqa: S608
+            cursor.execute(f"DELETE FROM {_t(SkillBadgeSpan)} WHERE staff_id IN ({marks})", chunk)  # noqa: S608
             where = "{col} IN (" + marks + ")"
             cursor.execute(_insert_sql(where), chunk * 3)
+            cursor.execute(_spans_insert_sql(where), chunk * 2)
 
 
 def _people_with_evidence_through(course_ids: list[int], badge_class_ids: list[int]) -> set[int]:
@@ -197,10 +291,13 @@ def skill_holdings_rebuild() -> int:
     """
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {_t(SkillHolding)} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {_t(SkillHolding)}, {_t(SkillBadgeSpan)} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {_t(SkillHolding)}")  # noqa: S608
+        cursor.execute(f"DELETE FROM {_t(SkillBadgeSpan)}")  # noqa: S608
         cursor.execute(_insert_sql(""))
-        return cursor.rowcount
+        rows = cursor.rowcount
+        cursor.execute(_spans_insert_sql(""))
+        return rows
 
 
 # --- What each badge was issued for (AwardUse) ------------------------------------------------

@@ -57,6 +57,7 @@ from .models import (
     EnrolmentState,
     Programme,
     Skill,
+    SkillBadgeSpan,
     SkillHolding,
     UseType,
 )
@@ -494,6 +495,10 @@ def _holder_counts_sql(
     joined once, for their department and the filters. For a narrow scope (a head of section, a
     drilled-down department) each part is also filtered by the people first, so it stays small.
     Everything is built by the ORM, so it runs on SQLite and PostgreSQL alike.
+
+    The definition the maintained tables must match: the matrix reads them
+    (:func:`_holder_counts_from_holdings`); the tests and ``scripts/bench_insight.py --check``
+    compare the two.
     """
     moment = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
     narrow = not scope.is_hr or parent is not None
@@ -546,27 +551,56 @@ def _holder_counts_sql(
 def _holder_counts_from_holdings(
     *, scope: Scope, parent: Dept | None, level: int, grade: str, as_of: dt.date, valid_only: bool
 ) -> tuple[str, list[Any]]:
-    """The same counts as :func:`_holder_counts_sql`, read from the maintained ``SkillHolding``
-    table (``courses.holdings``): one row per person, skill and level held at or above, so each
-    (person, skill) is counted once without deduplicating any evidence.
+    """The same counts as :func:`_holder_counts_sql`, read from the maintained tables
+    (``courses.holdings``), so that no evidence is deduplicated.
 
-    Exact for ``as_of`` today or later: every completion recorded by then counts (a completion
-    date is never in the future), and a badge counts when one of the person's issued, unrevoked
-    badges for the skill runs to the end of ``as_of`` or later (``badge_until``). An earlier
-    day needs each badge's own dates (one may have expired before another was issued):
-    :func:`skill_matrix` answers that from the evidence instead.
+    ``as_of`` today or later: ``SkillHolding`` alone, one row per person, skill and level held
+    at or above. Every completion recorded by then counts (a completion date is never in the
+    future), and a badge counts when one of the person's issued, unrevoked badges for the skill
+    runs to the end of ``as_of`` or later (``badge_until``).
+
+    An earlier day needs each badge's own dates (one may have expired or been revoked before
+    another was issued): the completions still come from ``SkillHolding`` (the first one by
+    then), the badges from ``SkillBadgeSpan``, whose spans of one person, skill and level never
+    overlap, so at most one is valid at a moment. A person counted for a completion is left out
+    of the badge part (each span carries the person's first completion, copied from
+    ``SkillHolding``), so the two parts add up without deduplication or a join between them (a
+    UNION ALL of two grouped counts, summed per department and skill).
     """
     moment = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
-    badge = Q(badge_since__lt=moment) & (Q(badge_until__isnull=True) | Q(badge_until__gte=moment))
-    evidence = badge if valid_only else badge | Q(completed_on__lte=as_of)
-    rows = SkillHolding.objects.filter(evidence, level=level, staff__is_active=True).filter(scope.staff_q("staff__"))
-    if parent is not None:
-        rows = rows.filter(staff__department__path__startswith=parent.path)
-    if grade:
-        rows = rows.filter(staff__grade=grade)
-    return (
-        rows.order_by().values_list("staff__department_id", "skill_id").annotate(n=Count("pk")).query.sql_with_params()
+
+    def people(rows: QuerySet[Any]) -> QuerySet[Any]:
+        rows = rows.filter(staff__is_active=True).filter(scope.staff_q("staff__"))
+        if parent is not None:
+            rows = rows.filter(staff__department__path__startswith=parent.path)
+        if grade:
+            rows = rows.filter(staff__grade=grade)
+        return rows
+
+    def counted(rows: QuerySet[Any]) -> QuerySet[Any]:
+        return rows.order_by().values(d=F("staff__department_id"), s=F("skill_id")).annotate(n=Count("pk"))
+
+    if as_of >= timezone.localdate():
+        badge = Q(badge_since__lt=moment) & (Q(badge_until__isnull=True) | Q(badge_until__gte=moment))
+        evidence = badge if valid_only else badge | Q(completed_on__lte=as_of)
+        rows = people(SkillHolding.objects.filter(evidence, level=level))
+        return (
+            rows.order_by()
+            .values_list("staff__department_id", "skill_id")
+            .annotate(n=Count("pk"))
+            .query.sql_with_params()
+        )
+
+    spans = SkillBadgeSpan.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=moment), level=level, valid_from__lt=moment
     )
+    if valid_only:
+        return counted(people(spans)).query.sql_with_params()
+    completed = SkillHolding.objects.filter(level=level, completed_on__lte=as_of)
+    spans = spans.filter(Q(completed_on__isnull=True) | Q(completed_on__gt=as_of))
+    parts = counted(people(completed)).union(counted(people(spans)), all=True)
+    sql, params = parts.query.sql_with_params()
+    return f"SELECT u.d, u.s, SUM(u.n) FROM ({sql}) u GROUP BY u.d, u.s", list(params)  # noqa: S608 - ORM-built
 
 
 def skill_matrix(
@@ -581,8 +615,8 @@ def skill_matrix(
 ) -> SkillMatrix:
     """Departments (rows) × skills (columns): how many people hold each skill. Three queries.
 
-    Read from the skill holdings table for ``as_of`` today or later, from the evidence itself
-    for an earlier day (slower for the whole city, same answer; see the two count functions).
+    Read from the tables kept by ``courses.holdings`` (see :func:`_holder_counts_from_holdings`;
+    :func:`_holder_counts_sql` gives the same counts from the evidence itself, more slowly).
 
     Rows are the top of the scope (HR: the divisions, 部; a head: the departments they head),
     or the children of ``parent`` when drilling down. Each row counts its whole subtree.
@@ -606,9 +640,7 @@ def skill_matrix(
 
     col = {s.pk: i for i, s in enumerate(skills)}
     counts: dict[int, list[int]] = {d.pk: [0] * len(skills) for d in row_depts}
-    # Today or later (the page's default): the holdings table. An earlier day: the evidence.
-    holder_counts = _holder_counts_from_holdings if as_of >= timezone.localdate() else _holder_counts_sql
-    sql, params = holder_counts(
+    sql, params = _holder_counts_from_holdings(
         scope=scope, parent=parent, level=level, grade=grade, as_of=as_of, valid_only=valid_only
     )
     with connection.cursor() as cursor:

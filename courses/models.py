@@ -495,6 +495,41 @@ class SkillHolding(models.Model):
         return f"{self.staff_id}: {self.skill_id} ≥ {self.level}"
 
 
+class SkillBadgeSpan(models.Model):
+    """When a person's badges gave a skill at a level: the skill matrix for a past day. Derived
+    from awards and kept by ``courses.holdings`` with ``SkillHolding`` (never edited by hand).
+
+    A badge is valid at a moment m when it was issued before m, does not expire before m, and is
+    issued or was revoked at m or later: the interval (issued_at, end], ``end`` being the earlier
+    of its expiry and its revocation (None: neither). The intervals of all the person's badges
+    giving the skill at this level or higher are merged where they touch or overlap, so at any
+    moment at most one row of a (person, skill, level) is valid and counting needs no DISTINCT.
+    Revoked badges have rows too (valid until their revocation), unlike ``SkillHolding``.
+    ``completed_on`` is the person's ``SkillHolding.completed_on`` for the same skill and level
+    (written with it): a past day's count takes the people holding the skill by a completion from
+    ``SkillHolding`` and the others from here, without joining the two tables.
+    """
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+", db_index=False)
+    level = models.PositiveSmallIntegerField(choices=SkillLevel.choices)
+    valid_from = models.DateTimeField()  # exclusive: valid after this moment
+    valid_until = models.DateTimeField(null=True)  # inclusive; None: still valid, never expires
+    completed_on = models.DateField(null=True)  # first completion giving the skill at this level
+
+    class Meta:
+        indexes = [
+            # Skill matrix for a past day: the spans of one level, read from the index alone.
+            models.Index(
+                fields=["level", "skill", "staff", "valid_from", "valid_until", "completed_on"],
+                name="skill_badge_span_matrix_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}: {self.skill_id} ≥ {self.level} ({self.valid_from} – {self.valid_until})"
+
+
 class AwardUse(models.Model):
     """What each issued badge was issued for, for the dashboard's "badges by use type": the use
     type of the enrolment behind a course badge (``Award.source_key`` is ``enrolment:<pk>``), a

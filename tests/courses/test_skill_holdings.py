@@ -1,5 +1,6 @@
-"""The skill holdings table: kept by the services that change the evidence, equal to a full
-rebuild, and giving the skill matrix exactly what the evidence query gives."""
+"""The skill holdings and badge spans tables: kept by the services that change the evidence,
+equal to a full rebuild, and giving the skill matrix exactly what the evidence query gives, for
+today, later days and earlier days."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from courses.holdings import (
     skill_holdings_refresh_for_courses,
     skill_holdings_refresh_for_programmes,
 )
-from courses.models import AwardUse, SkillHolding
+from courses.models import AwardUse, SkillBadgeSpan, SkillHolding
 from courses.services import course_set_skills, enrolment_complete
 from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_programme, make_skill
 from tests.courses.insight_helpers import make_award
@@ -35,6 +36,11 @@ pytestmark = pytest.mark.django_db
 def holdings(person: Any = None) -> set[tuple[Any, ...]]:
     rows = SkillHolding.objects.all() if person is None else SkillHolding.objects.filter(staff=person)
     return set(rows.values_list("staff_id", "skill__code", "level", "completed_on", "badge_since", "badge_until"))
+
+
+def spans(person: Any = None) -> set[tuple[Any, ...]]:
+    rows = SkillBadgeSpan.objects.all() if person is None else SkillBadgeSpan.objects.filter(staff=person)
+    return set(rows.values_list("staff_id", "skill__code", "level", "valid_from", "valid_until", "completed_on"))
 
 
 def levels(person: Any) -> dict[str, int]:
@@ -89,9 +95,14 @@ def test_revoking_the_badge_removes_it_but_the_completion_still_counts(alice, ca
     enrolment_complete(enrolment=make_enrolment(staff=alice, course=course, state="approved"), actor=carol)
     issue_all(signing_key)
     assert SkillHolding.objects.filter(staff=alice, badge_since__isnull=False).count() == 2
-    award_revoke(award=Award.objects.get(), reason="成績の訂正", by=carol)
+    award = Award.objects.get()
+    done = timezone.localdate()
+    assert spans(alice) == {(alice.pk, "DATA", n, award.issued_at, None, done) for n in (1, 2)}
+    award_revoke(award=award, reason="成績の訂正", by=carol)
     assert levels(alice) == {"DATA": 2}
     assert not SkillHolding.objects.filter(staff=alice, badge_since__isnull=False).exists()
+    award.refresh_from_db()  # a past day still sees the badge, up to its revocation
+    assert spans(alice) == {(alice.pk, "DATA", n, award.issued_at, award.revoked_at, done) for n in (1, 2)}
 
 
 def test_a_badge_alone_gives_the_skill_and_revoking_it_takes_it_away(alice, dave, carol, signing_key):
@@ -274,12 +285,38 @@ def test_a_full_rebuild_gives_the_rows_the_services_kept(alice, bob, dave, carol
             enrolment_complete(enrolment=enrolment, actor=carol, completed_on=day)
     issue_all(signing_key)
     award_revoke(award=Award.objects.filter(recipient=dave).order_by("pk").first(), reason="訂正", by=carol)
-    kept, uses = holdings(), award_uses()
+    kept, uses, kept_spans = holdings(), award_uses(), spans()
     assert kept and len(uses) == 6  # alice: DATA2, programme; bob: DATA3; dave: DATA2, DATA3, programme
+    assert kept_spans
     assert skill_holdings_rebuild() == len(kept)
     assert award_uses_rebuild() == len(uses)
     assert holdings() == kept
     assert award_uses() == uses
+    assert spans() == kept_spans
+
+
+def test_badge_intervals_that_touch_or_overlap_are_one_span_and_a_gap_makes_two(alice, carol):
+    data = make_skill(code="DATA")
+    course = make_course(skills={data: 1}, badge_class=make_badge_class())
+    other = make_course(skills={data: 2}, badge_class=make_badge_class())
+    t = timezone.now() - dt.timedelta(days=500)
+    day = dt.timedelta(days=1)
+    badge, other_badge = course.badge_class, other.badge_class
+    make_award(recipient=alice, badge_class=badge, issued_at=t, expires_at=t + 10 * day)
+    make_award(recipient=alice, badge_class=badge, issued_at=t + 10 * day, expires_at=t + 20 * day)  # touches
+    make_award(recipient=alice, badge_class=other_badge, issued_at=t + 5 * day, expires_at=t + 8 * day)  # inside
+    make_award(recipient=alice, badge_class=badge, issued_at=t + 30 * day, expires_at=t + 40 * day)  # after a gap
+    revoked = make_award(recipient=alice, badge_class=other_badge, issued_at=t + 35 * day, expires_at=None)
+    Award.objects.filter(pk=revoked.pk).update(status="revoked", revoked_at=t + 50 * day)
+    make_award(recipient=alice, badge_class=badge, issued_at=t + 60 * day, expires_at=t + 60 * day)  # empty
+    make_award(recipient=alice, badge_class=badge, issued_at=t + 70 * day, status="pending")
+    skill_holdings_refresh(staff_ids=[alice.pk])
+    assert spans(alice) == {
+        (alice.pk, "DATA", 1, t, t + 20 * day, None),
+        (alice.pk, "DATA", 1, t + 30 * day, t + 50 * day, None),  # the revoked badge, until its revocation
+        (alice.pk, "DATA", 2, t + 5 * day, t + 8 * day, None),
+        (alice.pk, "DATA", 2, t + 35 * day, t + 50 * day, None),
+    }
 
 
 # --- The matrix from the table equals the matrix from the evidence ---------------------------
@@ -342,6 +379,7 @@ def test_the_matrix_from_holdings_equals_the_matrix_from_the_evidence(varied_cit
     hr, head = insight.insight_scope(carol), insight.insight_scope(bob)
     assert hr is not None and head is not None
     today = timezone.localdate()
+    days = [today + dt.timedelta(days=n) for n in (0, 1, 400, -1, -30, -200, -400, -700, -1000)]
     compared = nonzero = 0
     for scope in (hr, head):
         for parent in (None, departments.by_code["40"], departments.by_code["4020"]):
@@ -350,7 +388,7 @@ def test_the_matrix_from_holdings_equals_the_matrix_from_the_evidence(varied_cit
             for level in (1, 2, 3):
                 for grade in ("", "shunin"):
                     for valid_only in (False, True):
-                        for as_of in (today, today + dt.timedelta(days=1), today + dt.timedelta(days=400)):
+                        for as_of in days:
                             args = {
                                 "scope": scope,
                                 "parent": parent,
@@ -363,21 +401,22 @@ def test_the_matrix_from_holdings_equals_the_matrix_from_the_evidence(varied_cit
                             assert from_table == _rows(*insight._holder_counts_sql(**args)), args
                             compared += 1
                             nonzero += bool(from_table)
-    assert compared > 100 and nonzero > compared // 2
+    assert compared > 300 and nonzero > compared // 2
 
 
-def test_an_earlier_day_is_answered_from_the_evidence(varied_city, carol):
-    """Badges valid on a past day need each badge's own dates: the matrix reads the evidence."""
+def test_an_earlier_day_is_answered_from_the_tables(varied_city, carol):
+    """Badges valid on a past day need each badge's own dates: the badge spans give them."""
     scope = insight.insight_scope(carol)
     assert scope is not None
     departments = insight.DepartmentIndex.load()
     past = timezone.localdate() - dt.timedelta(days=200)
-    SkillHolding.objects.all().delete()  # the table is not consulted for a past day
+    args = {"scope": scope, "parent": None, "level": 1, "grade": "", "as_of": past, "valid_only": False}
+    expected = _rows(*insight._holder_counts_sql(**args))
     matrix = insight.skill_matrix(scope=scope, departments=departments, as_of=past)
-    expected = _rows(
-        *insight._holder_counts_sql(scope=scope, parent=None, level=1, grade="", as_of=past, valid_only=False)
-    )
     assert sum(n for row in matrix.rows for n in row.counts) == sum(n for *_k, n in expected) > 0
+    SkillBadgeSpan.objects.all().delete()  # the matrix reads the tables, not the evidence
+    emptied = insight.skill_matrix(scope=scope, departments=departments, as_of=past)
+    assert sum(n for row in emptied.rows for n in row.counts) < sum(n for *_k, n in expected)
 
 
 # --- Concurrency (PostgreSQL: real locks) ------------------------------------------------------

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from courses.holdings import award_uses_rebuild, skill_holdings_rebuild
-from courses.models import AwardUse, SkillHolding
+from courses.models import AwardUse, SkillBadgeSpan, SkillHolding
 
 
 class Command(BaseCommand):
@@ -28,6 +28,6 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Index-only scans need the visibility map of the rewritten pages (see seed_scale).
             with connection.cursor() as cursor:
-                for model in (SkillHolding, AwardUse):
+                for model in (SkillHolding, SkillBadgeSpan, AwardUse):
                     cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         self.stdout.write(self.style.SUCCESS(f"{rows:,} skill holdings and {uses:,} badge uses in {took:.1f} s."))
