@@ -8,6 +8,12 @@ one request to the next only in one value (the share token or the public id). A
 placeholder for that value, and then only executes it: the same SQL, the same parameters, and
 Django's own converters applied to the result (so values come back exactly as ``values_list``
 would return them: UUIDs, aware datetimes, decoded JSON).
+
+On PostgreSQL (psycopg 3) the statement is also prepared on the server, once per connection:
+Django binds parameters on the client by default, so PostgreSQL parsed and planned the
+three-join query on every request, 0.32 ms of its CPU against 0.06 ms for executing a
+prepared one (docs/benchmarks.md, "Load", third round). The cursor is still Django's cursor
+wrapper (errors translated, queries logged and counted as any other).
 """
 
 from __future__ import annotations
@@ -17,7 +23,53 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, QuerySet
+
+try:
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+except ImportError:  # no PostgreSQL driver installed
+    is_psycopg3 = False
+
+if is_psycopg3:
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    class _PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        """Binds on the server and keeps the statement prepared on the connection."""
+
+        def execute(
+            self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+        ) -> Any:
+            return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+
+
+_ONLY_WHEN_ASKED = 2**62
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """``connection.cursor()``, with a preparing cursor inside on PostgreSQL (psycopg 3).
+
+    As ``BaseDatabaseWrapper._cursor`` and the PostgreSQL backend's ``create_cursor`` do, with
+    only the cursor class changed."""
+    if connection.vendor != "postgresql" or not is_psycopg3:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.connection.prepare_threshold is None:
+            # Django turns psycopg's preparing off (for connection poolers in transaction
+            # mode, which this deployment has none of: docs/operations.md). Django's own
+            # cursors bind on the client and never prepare whatever this says; with it set so
+            # high, nothing is ever prepared automatically, only this cursor's statements.
+            connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
+        raw = _PreparingCursor(connection.connection)
+        tzloader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if connection.timezone != tzloader.timezone:
+            register_tzloader(connection.timezone, raw)
+        return connection._prepare_cursor(raw)
 
 
 class PreparedRow:
@@ -56,7 +108,7 @@ class PreparedRow:
         connection = connections[alias]
         bound = list(params)
         bound[at] = self._field.get_db_prep_value(value, connection, prepared=False)
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(sql, bound)
             row = cursor.fetchone()
         if row is None:

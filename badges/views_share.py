@@ -11,17 +11,22 @@ import functools
 import hashlib
 import json
 import logging
+import secrets
 from typing import Any, Final
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.messages import get_messages
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import MD5, Cast
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -31,10 +36,20 @@ from .prepared import PreparedRow
 
 logger = logging.getLogger(__name__)
 
+PAGE_TEMPLATE = "badges/share.html"
 ARTICLE_TEMPLATE = "badges/_share_article.html"
 META_TEMPLATE = "badges/_share_meta.html"
-# Every template the cached parts are made of: a deploy that changes one gets new cache keys.
-_CACHED_TEMPLATES = (ARTICLE_TEMPLATE, META_TEMPLATE, "badges/_verdict.html", "badges/_share_tools.html")
+# Every template the cached parts and pages are made of: a deploy that changes one gets new
+# cache keys (and so does one that changes a static file the page links to, see below).
+_CACHED_TEMPLATES = (
+    PAGE_TEMPLATE,
+    "base.html",
+    ARTICLE_TEMPLATE,
+    META_TEMPLATE,
+    "badges/_verdict.html",
+    "badges/_share_tools.html",
+)
+_PAGE_STATIC = ("css/portal.css", "css/badges.css", "js/badges.js", "img/favicon.svg")
 _CACHE_TIMEOUT = 120  # the key names the minute (the verdict says when it was checked)
 
 _SHOWN = [Award.Status.ISSUED, Award.Status.REVOKED]
@@ -114,6 +129,8 @@ def _templates_version() -> str:
     digest = hashlib.sha256()
     for name in _CACHED_TEMPLATES:
         digest.update(get_template(name).template.source.encode())  # type: ignore[attr-defined]
+    for name in _PAGE_STATIC:  # hashed names in production: a new stylesheet is a new key
+        digest.update(staticfiles_storage.url(name).encode())
     return digest.hexdigest()[:16]
 
 
@@ -192,6 +209,107 @@ def _cache_set(key: str, value: Any) -> None:
         logger.warning("share page: cache unavailable, not kept", exc_info=True)
 
 
+def _parts(
+    request: HttpRequest, share_token: UUID, key: str, flags: dict[str, bool], now: dt.datetime
+) -> tuple[str, str, float | None]:
+    cached = _cache_get(key)
+    if cached is not None and (cached[2] is None or now.timestamp() < cached[2]):
+        return cached[0], cached[1], cached[2]
+    meta, article, until = _render_parts(request, share_token, flags, now)
+    _cache_set(key, (meta, article, until))
+    return meta, article, until
+
+
+def _page_context(row: dict[str, Any], meta: str, article: str) -> dict[str, Any]:
+    return {
+        "title": row["badge_class__name"],
+        "meta": mark_safe(meta),  # noqa: S308 - our templates' output
+        "article": mark_safe(article),  # noqa: S308 - our templates' output
+    }
+
+
+# --- the whole page, for anonymous visitors -------------------------------------------------
+#
+# Anonymous visitors of one award in one language in one minute all get the same page, but
+# for two things of the request: the CSRF token of the language switch (masked afresh for
+# every response, and it sets the visitor's CSRF cookie) and the path the switch returns to
+# (which carries the visitor's query string). The page is rendered once with a random marker
+# in each of those two places and kept in the cache as the text between the markers; each
+# request fills them in again exactly as the template would (``get_token`` for the token, the
+# escaped full path). The markers are random per rendering, so nothing in the page's content
+# can pose as one. Signed-in visitors and requests with messages waiting (e.g. "You have
+# signed out.") are rendered in full, as before.
+
+_CSRF_SLOT: Final = "csrf"
+_PATH_SLOT: Final = "path"
+
+
+class _RequestWithMarkedPath:
+    """The request as the page template sees it, with the full path replaced by a marker."""
+
+    def __init__(self, request: HttpRequest, path: str) -> None:
+        self._request = request
+        self._path = path
+
+    def get_full_path(self) -> str:
+        return self._path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+
+def _render_page_template(
+    request: HttpRequest, row: dict[str, Any], meta: str, article: str
+) -> tuple[list[str], list[str]]:
+    """The anonymous page as (texts, slots): ``texts[0] + fill(slots[0]) + texts[1] + ...``."""
+    marker = secrets.token_hex(16)
+    marks = {f"{_CSRF_SLOT}{marker}": _CSRF_SLOT, f"{_PATH_SLOT}{marker}": _PATH_SLOT}
+    context = _page_context(row, meta, article)
+    context["csrf_token"] = f"{_CSRF_SLOT}{marker}"
+    context["request"] = _RequestWithMarkedPath(request, f"{_PATH_SLOT}{marker}")
+    html = render_to_string(PAGE_TEMPLATE, context, request=request)
+    texts: list[str] = []
+    slots: list[str] = []
+    start = 0
+    while True:
+        found = [(html.find(mark, start), mark) for mark in marks]
+        found = [(at, mark) for at, mark in found if at >= 0]
+        if not found:
+            texts.append(html[start:])
+            return texts, slots
+        at, mark = min(found)
+        texts.append(html[start:at])
+        slots.append(marks[mark])
+        start = at + len(mark)
+
+
+def _fill_page(request: HttpRequest, texts: list[str], slots: list[str]) -> str:
+    values = {}
+    if _CSRF_SLOT in slots:
+        values[_CSRF_SLOT] = get_token(request)
+    if _PATH_SLOT in slots:
+        values[_PATH_SLOT] = escape(request.get_full_path())
+    out = [texts[0]]
+    for slot, text in zip(slots, texts[1:], strict=True):
+        out.append(values[slot])
+        out.append(text)
+    return "".join(out)
+
+
+def _anonymous_page(
+    request: HttpRequest, share_token: UUID, row: dict[str, Any], key: str, flags: dict[str, bool], now: dt.datetime
+) -> HttpResponse:
+    page_key = "share-page-anonymous:" + key.removeprefix("share-page:")
+    cached = _cache_get(page_key)
+    if cached is not None and (cached[0] is None or now.timestamp() < cached[0]):
+        texts, slots = cached[1], cached[2]
+    else:
+        meta, article, until = _parts(request, share_token, key, flags, now)
+        texts, slots = _render_page_template(request, row, meta, article)
+        _cache_set(page_key, (until, texts, slots))
+    return HttpResponse(_fill_page(request, texts, slots))
+
+
 @require_GET
 def share(request: HttpRequest, share_token: UUID) -> HttpResponse:
     row = _shared_row(share_token)
@@ -215,18 +333,13 @@ def share(request: HttpRequest, share_token: UUID) -> HttpResponse:
         "is_holder": request.user.is_authenticated and request.user.pk == award.recipient_id,
     }
     key = _parts_key(row, flags, now)
-    cached = _cache_get(key)
-    if cached is not None and (cached[2] is None or now.timestamp() < cached[2]):
-        meta, article = cached[0], cached[1]
+    # len() loads the waiting messages without marking them shown: a page that shows them is
+    # rendered in full (and shows them, once).
+    if not request.user.is_authenticated and not len(get_messages(request)):
+        response = _anonymous_page(request, share_token, row, key, flags, now)
     else:
-        meta, article, until = _render_parts(request, share_token, flags, now)
-        _cache_set(key, (meta, article, until))
-    context = {
-        "title": row["badge_class__name"],
-        "meta": mark_safe(meta),  # noqa: S308 - our templates' output
-        "article": mark_safe(article),  # noqa: S308 - our templates' output
-    }
-    response = render(request, "badges/share.html", context)
+        meta, article, _until = _parts(request, share_token, key, flags, now)
+        response = render(request, PAGE_TEMPLATE, _page_context(row, meta, article))
     response["X-Robots-Tag"] = "noindex"  # shared by the holder, not listed by search engines
     return _no_cache(response)
 

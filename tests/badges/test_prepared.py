@@ -57,3 +57,22 @@ def test_each_check_reads_the_row_again_in_one_query(award):
 def test_an_unknown_or_malformed_id_is_no_award(award):
     assert verification._own_award(public_id="not-a-uuid") is None
     assert verification._own_award(public_id=award.share_token) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements are PostgreSQL's")
+def test_on_postgresql_the_row_query_is_prepared_once_and_still_counted(award):
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [sql for (sql,) in cursor.fetchall() if '"badges_award"."share_token"' in sql]
+
+    with CaptureQueriesContext(connection) as captured:
+        first = views_share._shared_row(award.share_token)
+        second = views_share._shared_row(award.share_token)
+    assert first == second and first is not None
+    assert len(captured.captured_queries) == 2  # logged and counted like any other query
+    assert len(prepared()) == 1  # prepared on this connection, once
+    services.award_revoke(award=award, reason="受講記録の誤りのため")
+    row = views_share._shared_row(award.share_token)
+    assert row is not None and row["status"] == Award.Status.REVOKED  # executed afresh, not remembered
+    assert len(prepared()) == 1
