@@ -188,30 +188,14 @@ def _signer(issuer: Any) -> keys.Signer:
 
 
 def award_ensure_issued(*, award_id: int) -> str:
-    """Issue ``award_id`` if it still needs it. Returns what happened, for logs and tests.
+    """Issue ``award_id`` if it still needs it (``awards_ensure_issued`` for one award).
 
-    1. Lock the award row (a second worker with the same task waits here, then sees "issued").
-    2. Return if it is gone, issued or revoked.
-    3. Render the image, build and sign both documents, bake them into the PNG, store it.
-    4. Mark it issued in the same transaction; the holder's email is queued after commit.
+    Returns what happened, for logs and tests: "issued", "already" (issued or revoked; a second
+    worker with the same task waits on the row lock, then sees this), "missing", or "failed"
+    (a failure retrying will not heal, recorded on the award for HR).
     """
-    with transaction.atomic():
-        award = (
-            Award.objects.select_for_update(of=("self",))
-            .select_related("badge_class", "issuer", "recipient")
-            .filter(pk=award_id)
-            .first()
-        )
-        if award is None:
-            logger.info("award %s is gone; nothing to issue", award_id)
-            return "missing"
-        if award.status in (Award.Status.ISSUED, Award.Status.REVOKED):
-            return "already"
-        _issue(award, _signer(award.issuer))
-        award.save()
-        awards_changed.send(sender=Award, recipient_ids=[award.recipient_id])
-        transaction.on_commit(lambda: _notify(award.pk), robust=True)
-    return "issued"
+    outcome = awards_ensure_issued(award_ids=[award_id])
+    return next(what for what, count in outcome.items() if count)
 
 
 def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
@@ -268,20 +252,7 @@ def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
     return outcome
 
 
-def _notify(award_id: int) -> None:
-    from .notifications import award_notify_enqueue
-
-    award_notify_enqueue(award_id)
-
-
 def _notify_many(award_ids: list[int]) -> None:
     from .notifications import awards_notify_enqueue
 
     awards_notify_enqueue(award_ids)
-
-
-def award_mark_failed(*, award_id: int, reason: str) -> None:
-    """Record a permanent failure so HR sees it in the admin and can re-queue it."""
-    Award.objects.filter(pk=award_id, status__in=[Award.Status.PENDING, Award.Status.FAILED]).update(
-        status=Award.Status.FAILED, failure_reason=reason[:2000]
-    )

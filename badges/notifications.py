@@ -19,21 +19,16 @@ from .models import Award
 logger = logging.getLogger(__name__)
 
 
-def award_notify_enqueue(award_id: int) -> None:
-    from hachioji_portal.queueing import publish
-
-    from .tasks import award_notify_task
-
-    publish(award_notify_task, args=(award_id,))  # if down, the sweep sends it later
-
-
 def awards_notify_enqueue(award_ids: list[int]) -> None:
-    """One message for the holders of a batch of awards (issued together)."""
+    """Queue the holders' emails of many awards, ``ISSUE_BATCH`` per message."""
     from hachioji_portal.queueing import publish
 
+    from .services import ISSUE_BATCH
     from .tasks import awards_notify_batch_task
 
-    publish(awards_notify_batch_task, args=(list(award_ids),))  # if down, the sweep sends them later
+    for start in range(0, len(award_ids), ISSUE_BATCH):
+        if not publish(awards_notify_batch_task, args=(list(award_ids[start : start + ISSUE_BATCH]),)):
+            return  # the broker is down: the sweep sends them later
 
 
 def award_notify_holder(*, award_id: int) -> str:

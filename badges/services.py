@@ -80,9 +80,10 @@ def award_request(
 ISSUE_BATCH = 20
 
 
-def awards_enqueue_many(award_ids: list[int]) -> bool:
-    """Queue the issuing of many awards, ``ISSUE_BATCH`` per message; like ``award_enqueue``,
-    a broker that is down is logged, never raised, and the sweep queues the rest later."""
+def awards_enqueue_many(award_ids: list[int]) -> int:
+    """Queue the issuing of many awards, ``ISSUE_BATCH`` per message; returns how many were
+    queued. Like ``award_enqueue``, a broker that is down is logged, never raised, and the
+    sweep queues the rest later."""
     from hachioji_portal.queueing import publish
 
     from .tasks import awards_issue_batch_task
@@ -92,12 +93,12 @@ def awards_enqueue_many(award_ids: list[int]) -> bool:
         for start in range(0, len(award_ids), ISSUE_BATCH):
             batch = award_ids[start : start + ISSUE_BATCH]
             if not publish(awards_issue_batch_task, args=(batch,)):
-                return False
+                break
             queued.extend(batch)
     finally:
         if queued:
             Award.objects.filter(pk__in=queued).update(queued_at=timezone.now())
-    return True
+    return len(queued)
 
 
 @dataclass(frozen=True)
@@ -176,18 +177,17 @@ def awards_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: i
         .order_by("requested_at")
         .values_list("pk", flat=True)[:limit]
     )
-    queued = 0
-    for award_id in stale:
-        if not award_enqueue(award_id):  # stamps queued_at
-            break  # the broker is still down: try again at the next sweep
-        queued += 1
+    queued = awards_enqueue_many(stale)  # stamps queued_at; stops if the broker is still down
     # Holders whose email was never sent (issued while the broker was down).
-    from .notifications import award_notify_enqueue
+    from .notifications import awards_notify_enqueue
 
-    for award_id in Award.objects.filter(
-        status=Award.Status.ISSUED, notified_at__isnull=True, issued_at__lt=cutoff
-    ).values_list("pk", flat=True)[:limit]:
-        award_notify_enqueue(award_id)
+    awards_notify_enqueue(
+        list(
+            Award.objects.filter(
+                status=Award.Status.ISSUED, notified_at__isnull=True, issued_at__lt=cutoff
+            ).values_list("pk", flat=True)[:limit]
+        )
+    )
     return queued
 
 

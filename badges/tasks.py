@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections import Counter
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -16,35 +17,30 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError, OSError, smtplib.SMTPException)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+# Retried with backoff on transient failures; acknowledged only once done (a worker killed
+# half-way leaves the message for another).
+RETRYING = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+# Emails wait behind issuing: on Redis, priority 9 is served after the default 0
+# (see CELERY_BROKER_TRANSPORT_OPTIONS).
+EMAIL_PRIORITY = 9
+
+
+@shared_task(**RETRYING)
 def award_issue_task(self: object, award_id: int) -> str:
-    from .issuing import PermanentIssueError, award_ensure_issued, award_mark_failed
+    from .issuing import award_ensure_issued
 
-    try:
-        return award_ensure_issued(award_id=award_id)
-    except PermanentIssueError as exc:
-        logger.error("award %s cannot be issued: %s", award_id, exc)
-        award_mark_failed(award_id=award_id, reason=str(exc))
-        return "failed"
+    return award_ensure_issued(award_id=award_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRYING)
 def awards_issue_batch_task(self: object, award_ids: list[int]) -> dict[str, int]:
     """Issue a batch of awards from one bulk completion (see ``issuing.awards_ensure_issued``)."""
     from .issuing import awards_ensure_issued
@@ -52,42 +48,13 @@ def awards_issue_batch_task(self: object, award_ids: list[int]) -> dict[str, int
     return awards_ensure_issued(award_ids=award_ids)
 
 
-# Emails wait behind issuing: on Redis, priority 9 is served after the default 0
-# (see CELERY_BROKER_TRANSPORT_OPTIONS).
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-    priority=9,
-)
-def award_notify_task(self: object, award_id: int) -> str:
-    from .notifications import award_notify_holder
-
-    return award_notify_holder(award_id=award_id)
-
-
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-    priority=9,
-)
+@shared_task(**RETRYING, priority=EMAIL_PRIORITY)
 def awards_notify_batch_task(self: object, award_ids: list[int]) -> dict[str, int]:
     """Email the holders of a batch of awards. A retry after a failed send skips those already
     sent (each email is claimed on ``notified_at`` first)."""
     from .notifications import award_notify_holder
 
-    outcome: dict[str, int] = {}
-    for award_id in award_ids:
-        result = award_notify_holder(award_id=award_id)
-        outcome[result] = outcome.get(result, 0) + 1
-    return outcome
+    return dict(Counter(award_notify_holder(award_id=award_id) for award_id in award_ids))
 
 
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3)

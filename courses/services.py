@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import BadgeClass
-from badges.services import AwardRequest, award_request, awards_request_many
+from badges.services import AwardRequest, awards_request_many
 from staff.emails import email_send_on_commit, emails_send_many_on_commit
 from staff.models import StaffMember
 from staff.selectors import is_hr, staff_headed_by
@@ -185,44 +185,6 @@ def _promote_waitlisted(course: Course) -> list[Enrolment]:
         _notify(nxt, promoted=True)
         promoted.append(nxt)
     return promoted
-
-
-def _request_awards(enrolment: Enrolment) -> None:
-    """The completion event: ask badges for the course's badge and any programme now complete.
-
-    ``award_request`` is idempotent per source key and queues its task after the commit, so a
-    re-marked or re-imported completion never produces a second award.
-    """
-    course, staff = enrolment.course, enrolment.staff
-    completed_on = enrolment.completed_on or _today()
-    with translation.override(staff.preferred_language or "ja"):
-        if course.badge_class_id:
-            badge_class = BadgeClass.objects.get(pk=course.badge_class_id)
-            if badge_class.is_active:
-                award_request(
-                    recipient=staff,
-                    badge_class=badge_class,
-                    source_key=f"enrolment:{enrolment.pk}",
-                    achieved_on=completed_on,
-                    evidence=[_evidence(enrolment)],
-                )
-        programmes = Programme.objects.filter(courses=course, badge_class__isnull=False, badge_class__is_active=True)
-        for programme in programmes.select_related("badge_class").prefetch_related("courses"):
-            needed = {c.pk for c in programme.courses.all()}
-            done = list(
-                Enrolment.objects.filter(staff=staff, course_id__in=needed, state=S.COMPLETED).select_related(
-                    "course", "course__provider"
-                )
-            )
-            if needed - {e.course_id for e in done}:
-                continue
-            award_request(
-                recipient=staff,
-                badge_class=programme.badge_class,  # type: ignore[arg-type]
-                source_key=f"programme:{programme.pk}:staff:{staff.pk}",
-                achieved_on=max(e.completed_on or completed_on for e in done),
-                evidence=[_evidence(e) for e in sorted(done, key=lambda e: e.course.code)],
-            )
 
 
 def _evidence(enrolment: Enrolment) -> dict[str, Any]:
@@ -454,7 +416,7 @@ def enrolment_complete(
         raise _refusal(fresh, S.COMPLETED)
     fresh.grade, fresh.result_note, fresh.completed_on = grade, result_note, completed_on
     _move(fresh, S.COMPLETED, actor=actor, comment=comment.strip())
-    _request_awards(fresh)
+    _request_awards([fresh])
     skill_holdings_refresh(staff_ids=[fresh.staff_id])
     _notify(fresh, comment.strip())
     _sync(enrolment, fresh)
@@ -619,17 +581,19 @@ def _complete_chunk(
     )
     EnrolmentEvent.objects.bulk_create(events)
     skill_holdings_refresh(staff_ids=[fresh.staff_id for fresh in completed])
-    _request_awards_many(completed)
+    _request_awards(completed)
     emails_send_many_on_commit([(fresh.staff, "enrolment-decision", _email_context(fresh)) for fresh in completed])
     for given, fresh in completing:
         _sync(given, fresh)
         outcome.done.append(given)
 
 
-def _request_awards_many(completed: list[Enrolment]) -> None:
-    """``_request_awards`` for many completions (the caller holds their locks and has written
-    them): course badges, then programme badges whose last course this was. A constant number
-    of queries whatever the count."""
+def _request_awards(completed: list[Enrolment]) -> None:
+    """The completion event, for one or many completions (the caller holds their locks and has
+    written them): ask badges for each course's badge and for every programme whose last course
+    this was. ``awards_request_many`` is idempotent per source key and queues the issuing after
+    the commit, so a re-marked or re-imported completion never produces a second award. A
+    constant number of queries whatever the count."""
     requests: list[AwardRequest] = []
     badge_ids = {e.course.badge_class_id for e in completed if e.course.badge_class_id}
     badges = {b.pk: b for b in BadgeClass.objects.filter(pk__in=badge_ids, is_active=True)}

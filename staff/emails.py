@@ -94,9 +94,10 @@ def email_send_on_commit(*, to: StaffMember, template: str, context: dict[str, A
 EMAIL_BATCH = 50
 
 
-def emails_dispatch(email_ids: list[int]) -> bool:
-    """Queue the sending of many outbox emails, ``EMAIL_BATCH`` per message; like
-    :func:`email_dispatch`, a broker that is down is logged and the sweep queues them later."""
+def emails_dispatch(email_ids: list[int]) -> int:
+    """Queue the sending of many outbox emails, ``EMAIL_BATCH`` per message; returns how many
+    were queued. Like :func:`email_dispatch`, a broker that is down is logged and the sweep
+    queues the rest later."""
     from hachioji_portal.queueing import publish
 
     from .models import OutgoingEmail
@@ -107,12 +108,12 @@ def emails_dispatch(email_ids: list[int]) -> bool:
         for start in range(0, len(email_ids), EMAIL_BATCH):
             batch = email_ids[start : start + EMAIL_BATCH]
             if not publish(send_emails_task, args=(batch,)):
-                return False
+                break
             queued.extend(batch)
     finally:
         if queued:
             OutgoingEmail.objects.filter(pk__in=queued).update(queued_at=timezone.now())
-    return True
+    return len(queued)
 
 
 def emails_send_many_on_commit(messages: list[tuple[StaffMember, str, dict[str, Any]]]) -> list[OutgoingEmail]:
@@ -167,9 +168,4 @@ def emails_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: i
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    queued = 0
-    for email_id in stale:
-        if not email_dispatch(email_id):
-            break
-        queued += 1
-    return queued
+    return emails_dispatch(list(stale))

@@ -4,49 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+from collections import Counter
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+# SMTP trouble, network and database errors are transient; template errors are bugs. Emails
+# have priority 9: on Redis they wait behind badge issuing (see CELERY_BROKER_TRANSPORT_OPTIONS).
+SENDING = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": (smtplib.SMTPException, OSError, OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "priority": 9,
+}
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    # SMTP trouble, network and database errors are transient; template errors are bugs.
-    autoretry_for=(smtplib.SMTPException, OSError, OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-    priority=9,  # after badge issuing on Redis; see CELERY_BROKER_TRANSPORT_OPTIONS
-)
+
+@shared_task(**SENDING)
 def send_email_task(self: object, email_id: int) -> str:
     from .emails import email_deliver
 
     return email_deliver(email_id=email_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, OSError, OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-    priority=9,
-)
+@shared_task(**SENDING)
 def send_emails_task(self: object, email_ids: list[int]) -> dict[str, int]:
     """Send a batch of outbox emails (from one bulk decision). A retry after a failed send
     skips those already sent: each email is claimed before it is sent."""
     from .emails import email_deliver
 
-    outcome: dict[str, int] = {}
-    for email_id in email_ids:
-        result = email_deliver(email_id=email_id)
-        outcome[result] = outcome.get(result, 0) + 1
-    return outcome
+    return dict(Counter(email_deliver(email_id=email_id) for email_id in email_ids))
 
 
 @shared_task(acks_late=True)

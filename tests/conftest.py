@@ -176,7 +176,9 @@ def enqueued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     """Record award ids queued for issuing instead of sending them to a broker."""
     calls: list[int] = []
     monkeypatch.setattr("badges.services.award_enqueue", lambda award_id: calls.append(award_id) or True)
-    monkeypatch.setattr("badges.services.awards_enqueue_many", lambda award_ids: calls.extend(award_ids) or True)
+    monkeypatch.setattr(
+        "badges.services.awards_enqueue_many", lambda award_ids: calls.extend(award_ids) or len(award_ids)
+    )
     return calls
 
 

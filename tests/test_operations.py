@@ -47,7 +47,8 @@ def test_json_logs_carry_the_request_id():
 def test_the_backlog_command_reports_pending_and_failed(alice, badge_class, enqueued, capsys):
     import datetime as dt
 
-    from badges import issuing, services
+    from badges import services
+    from badges.models import Award
 
     award, _ = services.award_request(
         recipient=alice, badge_class=badge_class, source_key="enrolment:1", achieved_on=dt.date(2026, 4, 1)
@@ -55,7 +56,7 @@ def test_the_backlog_command_reports_pending_and_failed(alice, badge_class, enqu
     services.award_request(
         recipient=alice, badge_class=badge_class, source_key="enrolment:2", achieved_on=dt.date(2026, 4, 1)
     )
-    issuing.award_mark_failed(award_id=award.pk, reason="x")
+    Award.objects.filter(pk=award.pk).update(status=Award.Status.FAILED, failure_reason="x")
     call_command("issuing_backlog", "--json")
     report = json.loads(capsys.readouterr().out)
     assert report["pending"] == 1 and report["failed"] == 1

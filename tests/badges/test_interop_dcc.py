@@ -49,7 +49,7 @@ def node() -> str:
 @pytest.fixture
 def no_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
     """Emails are queued after commit (every statement commits here); keep them off the broker."""
-    monkeypatch.setattr("badges.notifications.award_notify_enqueue", lambda award_id: None)
+    monkeypatch.setattr("badges.notifications.awards_notify_enqueue", lambda award_ids: None)
     monkeypatch.setattr("staff.emails.email_dispatch", lambda email_id: True)
 
 

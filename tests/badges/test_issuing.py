@@ -94,7 +94,7 @@ def test_a_missing_signing_key_is_a_permanent_failure_shown_to_hr(alice, badge_c
 
 def test_hr_can_queue_a_failed_award_again(alice, badge_class, enqueued, django_capture_on_commit_callbacks):
     award, _ = _request(alice, badge_class)
-    issuing.award_mark_failed(award_id=award.pk, reason="no key")
+    Award.objects.filter(pk=award.pk).update(status=Award.Status.FAILED, failure_reason="no key")
     with django_capture_on_commit_callbacks(execute=True):
         assert services.award_requeue(award=award)
     award.refresh_from_db()

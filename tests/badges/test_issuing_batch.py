@@ -149,8 +149,8 @@ def test_the_holders_of_a_batch_get_one_email_each_even_if_the_task_runs_twice(b
 
 
 def test_email_tasks_wait_behind_issuing_on_the_broker():
-    from badges.tasks import award_issue_task, award_notify_task, awards_issue_batch_task, awards_notify_batch_task
+    from badges.tasks import award_issue_task, awards_issue_batch_task, awards_notify_batch_task
     from staff.tasks import send_email_task, send_emails_task
 
     assert {t.priority for t in (award_issue_task, awards_issue_batch_task)} == {None}  # default: 0, first
-    assert {t.priority for t in (award_notify_task, awards_notify_batch_task, send_email_task, send_emails_task)} == {9}
+    assert {t.priority for t in (awards_notify_batch_task, send_email_task, send_emails_task)} == {9}

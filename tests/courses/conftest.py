@@ -21,9 +21,9 @@ def award_enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(award_id)
         return True
 
-    def record_many(award_ids: list[int]) -> bool:
+    def record_many(award_ids: list[int]) -> int:
         calls.extend(award_ids)
-        return True
+        return len(award_ids)
 
     monkeypatch.setattr("badges.services.award_enqueue", record)
     monkeypatch.setattr("badges.services.awards_enqueue_many", record_many)
@@ -42,10 +42,10 @@ def emails_dispatched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, d
         send_email_task(email_id)  # the task's body, run here
         return True
 
-    def dispatch_many(email_ids: list[int]) -> bool:
+    def dispatch_many(email_ids: list[int]) -> int:
         for email_id in email_ids:
             dispatch(email_id)
-        return True
+        return len(email_ids)
 
     monkeypatch.setattr("staff.emails.email_dispatch", dispatch)
     monkeypatch.setattr("staff.emails.emails_dispatch", dispatch_many)

@@ -119,7 +119,7 @@ def test_the_sweep_queues_emails_the_broker_never_took(alice, monkeypatch):
     from staff.emails import emails_requeue_stale
 
     queued: list[int] = []
-    monkeypatch.setattr("staff.emails.email_dispatch", lambda email_id: queued.append(email_id) or True)
+    monkeypatch.setattr("staff.emails.emails_dispatch", lambda email_ids: queued.extend(email_ids) or len(email_ids))
     old = OutgoingEmail.objects.create(to=alice, template="enrolment-decision", context={})
     OutgoingEmail.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
     OutgoingEmail.objects.create(to=alice, template="enrolment-decision", context={})  # just written
