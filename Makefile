@@ -46,6 +46,7 @@ run: system-deps install messages seed
 	@echo "Serving on http://127.0.0.1:$(PORT)/ with a worker (Ctrl+C stops both)."
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) -m celery -A hachioji_portal worker --beat --pool=solo --loglevel=INFO & \
+	$(PY) manage.py demo_accounts --wait-for http://127.0.0.1:$(PORT)/health & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: install

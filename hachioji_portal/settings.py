@@ -271,7 +271,8 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_TIMEOUT = 10
 else:
-    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    # Development: one .eml file per message in EMAIL_FILE_PATH and one readable log line each.
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "hachioji_portal.devmail.EmailBackend")
     EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "八王子市 学習ポータル <learning@city.hachioji.tokyo.jp>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
