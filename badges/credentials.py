@@ -11,6 +11,9 @@
   2. data to sign = SHA-256(canonical proof config) || SHA-256(canonical document);
   3. ``proofValue`` = ``z`` + base58btc(Ed25519 signature).
 
+  The proof is emitted as a list of one (the 1EdTech JSON Schema wants an array);
+  a single proof object, as badges baked before carry it, verifies too.
+
   Canonicalisation runs offline and in safe mode (``badges.jsonld``), so data the
   contexts do not define makes signing/verification fail instead of being left
   out of the signature.
@@ -752,7 +755,8 @@ def sign_credential(
     created: datetime | str,
     loader: DocumentLoader | None = None,
 ) -> dict[str, Any]:
-    """Return a copy of ``credential`` with an ``eddsa-rdfc-2022`` DataIntegrityProof.
+    """Return a copy of ``credential`` with an ``eddsa-rdfc-2022`` DataIntegrityProof,
+    as ``proof: [ {...} ]`` (a list of one).
 
     Raises :class:`CredentialError` if the credential already has a proof or uses
     terms its contexts do not define (safe mode) -- better to fail at issue time
@@ -774,7 +778,11 @@ def sign_credential(
     proof_config = {"@context": document["@context"], **proof}
     data = proof_hash_data(document, proof_config, loader=loader)
     proof["proofValue"] = "z" + signing.b58encode(signing.sign(private_key, data))
-    document["proof"] = proof
+    # A list of one: VC DM 2.0 allows a single object too, but the 1EdTech JSON Schema every
+    # OB 3.0 credential names in credentialSchema requires an array (OB 3.0 text, "MAY not pass
+    # canonical JSON Schema files"). ``proof`` is outside the signed data, so both forms carry
+    # the same signature, and verify_credential accepts both (badges baked before this).
+    document["proof"] = [proof]
     return document
 
 
@@ -901,6 +909,8 @@ def verify_credential(
     proof = credential.get("proof")
     if proof is None:
         return _fail("no_proof", "credential has no proof", **known)
+    # A list of one (what sign_credential emits) or a single object (badges this portal baked
+    # before, and other issuers): the same proof either way.
     if isinstance(proof, list):
         if len(proof) != 1:
             return _fail("multiple_proofs", "exactly one proof is supported", **known)

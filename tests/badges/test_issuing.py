@@ -74,10 +74,10 @@ def test_issuing_twice_keeps_one_image_and_one_signature(alice, badge_class, sig
     award, _ = _request(alice, badge_class)
     issuing.award_ensure_issued(award_id=award.pk)
     award.refresh_from_db()
-    first_image, first_proof = award.baked_image.name, award.credential["proof"]["proofValue"]
+    first_image, first_proof = award.baked_image.name, award.credential["proof"][0]["proofValue"]
     assert issuing.award_ensure_issued(award_id=award.pk) == "already"
     award.refresh_from_db()
-    assert (award.baked_image.name, award.credential["proof"]["proofValue"]) == (first_image, first_proof)
+    assert (award.baked_image.name, award.credential["proof"][0]["proofValue"]) == (first_image, first_proof)
     assert award.attempts == 1
 
 

@@ -59,14 +59,14 @@ def test_a_batch_is_issued_as_verifiable_pngs_and_a_second_run_changes_nothing(b
         assert credentials.verify_credential(json.loads(chunks[baking.KEYWORD_OB3])).valid
         assert json.loads(chunks[baking.KEYWORD_OB2])["id"].endswith(str(award.public_id))
         assert award.credential == json.loads(chunks[baking.KEYWORD_OB3])
-        images[award.pk] = (award.baked_image.name, award.credential["proof"]["proofValue"])
+        images[award.pk] = (award.baked_image.name, award.credential["proof"][0]["proofValue"])
     assert issuing.awards_ensure_issued(award_ids=[*ids, 999_999]) == {
         "issued": 0,
         "already": 5,
         "missing": 1,
         "failed": 0,
     }
-    assert {a.pk: (a.baked_image.name, a.credential["proof"]["proofValue"]) for a in Award.objects.all()} == images
+    assert {a.pk: (a.baked_image.name, a.credential["proof"][0]["proofValue"]) for a in Award.objects.all()} == images
 
 
 def test_a_batch_and_the_single_path_make_the_same_documents(badge_class, signing_key, enqueued):
