@@ -487,6 +487,22 @@ def _badge(issuer: Issuer, name: str, name_en: str, criteria: str, design: str, 
     )
 
 
+def term_for(starts_on: dt.date, ends_on: dt.date) -> str:
+    """The term as HR writes it, from the dates: 「2026年度 前期」 (April-September), 「後期」
+    (October-March), 「通年」 when the course runs into the other half. The fiscal year starts on
+    1 April, so a course from January 2027 is 「2026年度 後期」, never 前期."""
+
+    def fiscal_year(day: dt.date) -> int:
+        return day.year if day.month >= 4 else day.year - 1
+
+    def half(day: dt.date) -> str:
+        return "前期" if 4 <= day.month <= 9 else "後期"
+
+    if fiscal_year(starts_on) != fiscal_year(ends_on) or half(starts_on) != half(ends_on):
+        return f"{fiscal_year(starts_on)}年度 通年"
+    return f"{fiscal_year(starts_on)}年度 {half(starts_on)}"
+
+
 def _catalogue(today: dt.date) -> dict[str, Course]:
     issuer = _issuer()
     providers = {}
@@ -509,7 +525,6 @@ def _catalogue(today: dt.date) -> dict[str, Course]:
         else:
             window = (today - dt.timedelta(days=20), today + dt.timedelta(days=25))
             dates = (today + dt.timedelta(days=40), today + dt.timedelta(days=220 if c.credits else 70))
-        fiscal = "2025年度" if c.past else "2026年度"
         course, created = Course.objects.get_or_create(
             code=c.code,
             defaults={
@@ -518,7 +533,7 @@ def _catalogue(today: dt.date) -> dict[str, Course]:
                 "description": c.description,
                 "provider": providers[c.provider],
                 "delivery": c.delivery,
-                "term": "通年" if c.extra.get("no_window") else f"{fiscal} {'通年' if c.credits else '前期'}",
+                "term": "通年" if c.extra.get("no_window") else term_for(dates[0], dates[1]),
                 "application_opens_on": window[0],
                 "application_closes_on": window[1],
                 "starts_on": dates[0],

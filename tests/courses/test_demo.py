@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_a_catalogue_and_enrolments_in_every_state_and_seeds_only_once(
-    client, award_enqueued, django_capture_on_commit_callbacks
+    client, award_enqueued, django_capture_on_commit_callbacks, settings
 ):
+    settings.DEBUG = True  # as `make run`: with DEBUG=0 seed_demo refuses (tests/staff/test_seed_demo.py)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", stdout=io.StringIO())
     counts = (Course.objects.count(), Programme.objects.count(), Enrolment.objects.count(), Award.objects.count())
@@ -38,3 +39,15 @@ def test_the_demo_has_a_catalogue_and_enrolments_in_every_state_and_seeds_only_o
     assert client.get(reverse("courses:catalogue"), {"q": "行政"}).context["page"].paginator.count >= 2
     client.force_login(StaffMember.objects.get(email="head@demo.hachioji.test"))
     assert len(client.get(reverse("courses:approvals")).context["awaiting"]) >= 2
+
+
+def test_demo_terms_follow_the_fiscal_year_and_the_course_dates():
+    import datetime as dt
+
+    from courses.demo import term_for
+
+    # Seeded in December 2026: a course from January to February 2027 is the second half of FY2026.
+    assert term_for(dt.date(2027, 1, 14), dt.date(2027, 2, 13)) == "2026年度 後期"
+    assert term_for(dt.date(2026, 5, 1), dt.date(2026, 7, 31)) == "2026年度 前期"
+    assert term_for(dt.date(2027, 1, 14), dt.date(2027, 7, 13)) == "2026年度 通年"
+    assert term_for(dt.date(2026, 10, 1), dt.date(2027, 3, 31)) == "2026年度 後期"
