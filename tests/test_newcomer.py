@@ -42,11 +42,12 @@ def test_the_portal_uses_development_mail_when_no_smtp_server_is_configured(sett
     assert reload(portal_settings).EMAIL_BACKEND == "hachioji_portal.devmail.EmailBackend"
 
 
-def test_the_demo_accounts_are_printed_again_on_request(db):
+def test_the_demo_accounts_are_printed_again_on_request(db, settings):
     from io import StringIO
 
     from django.core.management import call_command
 
+    settings.DEBUG = True  # as `make run`: with DEBUG=0 seed_demo refuses
     call_command("seed_demo", stdout=StringIO())
     out = StringIO()
     call_command("demo_accounts", stdout=out)
