@@ -17,11 +17,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from staff.models import StaffMember
 
-from . import baking, verification
-from .models import Award, BadgeClass, ExternalBadge
+from . import baking, selectors, trust, verification
+from .models import Award, BadgeClass, ExternalBadge, TrustedIssuer, TrustedIssuerIdentifier
 
 logger = logging.getLogger(__name__)
 
@@ -348,12 +349,22 @@ def external_badge_add(
         verification_status=report.status,
         verification_code=report.code,
         verification=report.to_dict(messages=False),
+        recipient_match=report.recipient_match,
         checked_at=report.checked_at,
     )
     badge.original_file.save("original", ContentFile(data), save=False)
     badge.save()
     logger.info("external badge %s added by %s (%s)", badge.pk, holder.pk, report.code)
     return badge
+
+
+class ConfirmationNeedsReason(Exception):
+    """The badge has warnings (``selectors.external_badge_warnings``): HR confirms it only with
+    an explicit decision and a reason, which the record keeps."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__(", ".join(warnings))
+        self.warnings = warnings
 
 
 @transaction.atomic
@@ -364,16 +375,27 @@ def external_badge_confirm(
     hours: Decimal | None = None,
     recognised_as: str | None = None,
     note: str | None = None,
+    exception_reason: str | None = None,
 ) -> bool:
     """HR recognises the badge: it counts in the training record from now on.
 
-    ``hours``, ``recognised_as`` and ``note`` replace the stored values when given. Returns
-    False if it was already confirmed.
+    A badge from an issuer that is not in the register (checked against the register as it is
+    now), or issued to someone other than the holder, is confirmed only with
+    ``exception_reason``; otherwise ``ConfirmationNeedsReason`` is raised and nothing changes.
+    The warnings and the reason are kept on the record. ``hours``, ``recognised_as`` and
+    ``note`` replace the stored values when given. Returns False if it was already confirmed.
     """
+    locked = ExternalBadge.objects.select_for_update().get(pk=badge.pk)
+    warnings = selectors.external_badge_warnings(locked)
+    reason = (exception_reason or "").strip()
+    if warnings and not reason and locked.status != ExternalBadge.Status.CONFIRMED:
+        raise ConfirmationNeedsReason(warnings)
     fields: dict[str, Any] = {
         "status": ExternalBadge.Status.CONFIRMED,
         "confirmed_by": by,
         "confirmed_at": timezone.now(),
+        "exceptions": warnings,
+        "exception_reason": reason if warnings else "",
     }
     if hours is not None:
         fields["hours"] = hours
@@ -384,7 +406,7 @@ def external_badge_confirm(
     changed = ExternalBadge.objects.filter(pk=badge.pk).exclude(status=ExternalBadge.Status.CONFIRMED).update(**fields)
     badge.refresh_from_db()
     if changed:
-        logger.info("external badge %s confirmed by %s", badge.pk, by.pk)
+        logger.info("external badge %s confirmed by %s (warnings: %s)", badge.pk, by.pk, ",".join(warnings) or "none")
     return bool(changed)
 
 
@@ -416,3 +438,146 @@ def external_badge_remove(*, badge: ExternalBadge, by: StaffMember) -> None:
     locked.delete()
     transaction.on_commit(lambda: storage.delete(file_name), robust=True)
     logger.info("external badge %s removed by %s", badge.pk, by.pk)
+
+
+# ------------------------------------------------------------- corrections before signing
+
+
+@transaction.atomic
+def award_correct_pending(
+    *,
+    award: Award,
+    recipient: StaffMember,
+    badge_class: BadgeClass,
+    achieved_on: dt.date,
+    evidence: list[dict[str, Any]],
+    by: StaffMember,
+) -> bool:
+    """HR corrects an award that is not signed yet (pending or failed). A signed award (issued
+    or revoked) never changes: it is revoked and re-issued (``award_reissue``). Returns False,
+    changing nothing, if the award was signed meanwhile (the worker may sign it at any moment)."""
+    changed = Award.objects.filter(
+        pk=award.pk, status__in=[Award.Status.PENDING, Award.Status.FAILED], credential__isnull=True
+    ).update(
+        recipient=recipient,
+        badge_class=badge_class,
+        issuer=badge_class.issuer,
+        achieved_on=achieved_on,
+        evidence=evidence,
+    )
+    award.refresh_from_db()
+    if changed:
+        logger.info("pending award %s corrected by %s", award.pk, by.pk)
+    return bool(changed)
+
+
+# ------------------------------------------------------------- the register of trusted issuers
+
+
+@dataclass(frozen=True)
+class RegisterImportResult:
+    created: list[TrustedIssuer]
+    updated: list[TrustedIssuer]
+    unchanged: int
+
+
+def _log_register_change(*, by: StaffMember, entry: TrustedIssuer, added: bool, message: str) -> None:
+    """The admin history of the entry: an import is a change like any other."""
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+    LogEntry.objects.log_actions(
+        user_id=by.pk,
+        queryset=[entry],  # type: ignore[arg-type]
+        action_flag=ADDITION if added else CHANGE,
+        change_message=message,
+        single_object=True,
+    )
+
+
+@transaction.atomic
+def trusted_issuers_import(*, data: bytes, by: StaffMember, source: str = "") -> RegisterImportResult:
+    """Take in a register file another city or university shared (``trust.register_export``).
+
+    All or nothing: the whole file is checked first (``trust.RegisterFileError`` lists every
+    problem). An entry whose identifiers are already registered updates that entry (names,
+    kind, dates, reason; identifiers it lacks are added); others are added, with ``by`` as who
+    added them. This portal's own identifiers are left out, and so is this portal's own entry.
+    Every entry added or changed gets a line in its admin history.
+    """
+    entries = trust.parse_register_file(data)
+    existing = {
+        (i.kind, i.value): i.issuer
+        for i in TrustedIssuerIdentifier.objects.select_related("issuer").select_for_update()
+    }
+    created: list[TrustedIssuer] = []
+    updated: list[TrustedIssuer] = []
+    unchanged = 0
+    where = source[:100] or "-"
+    for entry in entries:
+        keys = {(k, v) for k, v, _note in entry.identifiers}
+        owners = {existing[key].pk: existing[key] for key in keys if key in existing}
+        if len(owners) > 1:
+            raise trust.RegisterFileError(
+                [
+                    gettext("%(name)s: its identifiers belong to %(n)d different registered issuers")
+                    % {"name": entry.name, "n": len(owners)}
+                ]
+            )
+        values = {
+            "name": entry.name,
+            "name_en": entry.name_en,
+            "kind": entry.kind,
+            "url": entry.url,
+            "valid_from": entry.valid_from,
+            "valid_until": entry.valid_until,
+        }
+        if owners:
+            row = next(iter(owners.values()))
+            if row.is_this_portal:
+                unchanged += 1  # never rename or re-date this portal from someone else's file
+                continue
+            changes = [name for name, value in values.items() if getattr(row, name) != value]
+            missing = [i for i in entry.identifiers if (i[0], i[1]) not in existing]
+            if not changes and not missing:
+                unchanged += 1
+                continue
+            for name in changes:
+                setattr(row, name, values[name])
+            if changes:
+                row.reason = f"{row.reason}\n{entry.reason}".strip() if entry.reason not in row.reason else row.reason
+            row.full_clean()
+            row.save()
+            for kind, value, note in missing:
+                TrustedIssuerIdentifier.objects.create(issuer=row, kind=kind, value=value, note=note)
+            what = ", ".join([*changes, *(v for _k, v, _n in missing)])
+            _log_register_change(
+                by=by,
+                entry=row,
+                added=False,
+                message=gettext("Changed by importing the register file %(file)s: %(what)s")
+                % {"file": where, "what": what},
+            )
+            updated.append(row)
+            continue
+        row = TrustedIssuer(**values, reason=entry.reason or "-", added_by=by)
+        row.full_clean()
+        row.save()
+        for kind, value, note in entry.identifiers:
+            TrustedIssuerIdentifier.objects.create(issuer=row, kind=kind, value=value, note=note)
+            existing[(kind, value)] = row
+        _log_register_change(
+            by=by,
+            entry=row,
+            added=True,
+            message=gettext("Added by importing the register file %(file)s") % {"file": where},
+        )
+        created.append(row)
+    logger.info(
+        "register import by %s (%s): %d added, %d changed, %d unchanged",
+        by.pk,
+        where,
+        len(created),
+        len(updated),
+        unchanged,
+    )
+    return RegisterImportResult(created=created, updated=updated, unchanged=unchanged)

@@ -11,11 +11,17 @@ What can be checked here, and what cannot (the city network does not reach the i
   ``Award`` table (the hosted copy is the truth; a baked copy that differs is reported as
   altered), the OB 3.0 signature is checked against our keys (did:web or did:key), and the
   status list entry is answered from the ``Award`` row, not over HTTP.
-* **OB 3.0 credentials of did:key issuers**, fully except revocation (the issuer's status
-  list would have to be fetched): signature, dates.
+* **OB 3.0 credentials of did:key issuers**: signature and dates. Revocation only if the
+  issuer offers none; a status list on another site cannot be fetched, so such a badge is
+  ``unverifiable`` with ``check_at`` naming the list, never ``valid``.
 * **Anything else** (OB 2.0 hosted by another issuer, signed OB 2.0, VC-JWT, did:web of
   another issuer, VC 1.1 credentials): reported honestly as *cannot be checked here*, with
   where the issuer publishes it, never as valid.
+
+A correct signature proves only that *someone* signed. ``valid`` also needs the signer to be
+this portal or an issuer in the register of trusted issuers (``badges/trust.py``), in force on
+the issue date: a stranger's correct signature is ``unknown_issuer``, and a badge that claims a
+registered issuer's name (or ours) under another identifier is ``invalid``/``impersonation``.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from . import baking, credentials, keys, links, prepared, signing
+from . import baking, credentials, keys, links, prepared, signing, trust
 from .models import Award, BadgeClass, Issuer, SigningKey
 
 # --- limits (settings may lower or raise them) ------------------------------------------
@@ -53,11 +59,22 @@ _MAX_TEXT: Final = 2000  # longest description shown
 VALID: Final = "valid"
 INVALID: Final = "invalid"
 REVOKED: Final = "revoked"
+UNKNOWN_ISSUER: Final = "unknown_issuer"
 EXPIRED: Final = "expired"
 NOT_YET_VALID: Final = "not_yet_valid"
 UNVERIFIABLE: Final = "unverifiable"
 ERROR: Final = "error"
-_SEVERITY: Final = {ERROR: 6, INVALID: 5, REVOKED: 4, EXPIRED: 3, NOT_YET_VALID: 2, UNVERIFIABLE: 1, VALID: 0}
+# An unknown issuer outranks expiry: "who signed this?" matters before "is it still in date?".
+_SEVERITY: Final = {
+    ERROR: 7,
+    INVALID: 6,
+    REVOKED: 5,
+    UNKNOWN_ISSUER: 4,
+    EXPIRED: 3,
+    NOT_YET_VALID: 2,
+    UNVERIFIABLE: 1,
+    VALID: 0,
+}
 
 VC1_CONTEXT: Final = "https://www.w3.org/2018/credentials/v1"
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -101,6 +118,23 @@ MESSAGES: Final[dict[str, Promise]] = {
     ),
     "unsupported_proof": _("The badge is signed with a method this portal cannot check."),
     "unknown_context": _("The badge uses a vocabulary this portal does not know, so it cannot be checked here."),
+    # who signed it (the register of trusted issuers)
+    "unknown_issuer": _(
+        "Signed by an issuer this city does not know. The signature is correct, but anyone can make a key and "
+        "sign with it: this proves nothing about who issued the badge. Do not treat it as genuine unless you "
+        "know the identifier below belongs to the issuer."
+    ),
+    "issuer_not_in_force": _(
+        "Signed by an issuer in the city's register, but the issuer was not trusted on the date this badge was issued."
+    ),
+    "impersonation": _(
+        "Impersonation: the badge names an issuer the city knows, but it was not issued under any identifier of "
+        "that issuer. Someone else signed it in that issuer's name."
+    ),
+    "revocation_not_checked": _(
+        "The signature is correct, but whether the issuer has revoked this badge can only be checked on the "
+        "issuer's site, which the city network cannot reach. Check it at the address below."
+    ),
     # unreadable input
     "no_input": _("Choose a badge image or credential file, paste a credential, or give a badge address."),
     "empty": _("The file is empty."),
@@ -139,6 +173,10 @@ MESSAGES: Final[dict[str, Promise]] = {
     "key_controller_mismatch": _("The badge was signed with a key that does not belong to its issuer."),
     "undefined_term": _("The credential contains data outside its vocabulary, which the signature would not cover."),
     "jsonld_error": _("The credential cannot be processed."),
+    "too_complex": _(
+        "The badge is built so that checking it would take too long (far more work than any real badge "
+        "needs), so it was not checked. It is not accepted as genuine."
+    ),
     "bad_date": _("A date in the badge is invalid."),
     "bad_status_list": _("The badge's revocation entry is invalid."),
     # URLs
@@ -155,6 +193,7 @@ MESSAGES: Final[dict[str, Promise]] = {
     "own_badge": _("This badge was issued by this portal: it is already in your badges."),
     "duplicate": _("You have already added this badge."),
     "unreadable": _("The file cannot be read as a badge."),
+    "busy": _("Too many badges are being checked right now. Please try again in a few seconds."),
 }
 
 
@@ -166,6 +205,7 @@ STATUS_LABELS: Final[dict[str, Promise]] = {
     VALID: _("Valid"),
     INVALID: _("Not valid"),
     REVOKED: _("Revoked"),
+    UNKNOWN_ISSUER: _("Unknown issuer"),
     EXPIRED: _("Expired"),
     NOT_YET_VALID: _("Not valid yet"),
     UNVERIFIABLE: _("Cannot be checked here"),
@@ -198,6 +238,15 @@ class Finding:
     recipient_match: bool | None = None
     award_id: int | None = None  # this portal's award (never exported)
     is_own: bool = False
+    # Who the city says the issuer is (badges/trust.py): this_portal | registered | not_in_force |
+    # impersonation | unknown; "" when nothing names an issuer. ``registered_as``: the register's
+    # name of the matched (or impersonated) issuer.
+    issuer_trust: str = ""
+    registered_as: str = ""
+
+    @property
+    def issuer_is_known(self) -> bool:
+        return self.issuer_trust in (trust.THIS_PORTAL, trust.REGISTERED)
 
     @property
     def message(self) -> Promise | str:
@@ -224,7 +273,13 @@ class Finding:
             "revocation": self.revocation,
             "revocation_reason": self.revocation_reason,
             "expired": self.is_expired,
-            "issuer": {"id": self.issuer_id, "name": self.issuer_name, "url": self.issuer_url},
+            "issuer": {
+                "id": self.issuer_id,
+                "name": self.issuer_name,
+                "url": self.issuer_url,
+                "trust": self.issuer_trust or None,
+                "registered_as": self.registered_as or None,
+            },
             "achievement": {
                 "name": self.achievement_name,
                 "description": self.achievement_description,
@@ -302,10 +357,48 @@ def _error(code: str, input_kind: str) -> Report:
     return Report(status=ERROR, code=code, input_kind=input_kind)
 
 
+def _worse(finding: Finding, status: str, code: str) -> Finding:
+    """The finding with ``status``/``code`` if that is worse than what it already says."""
+    if _SEVERITY[status] > _SEVERITY[finding.status]:
+        return replace(finding, status=status, code=code)
+    return finding
+
+
+def _with_trust(finding: Finding, register: trust.Register | None) -> Finding:
+    """Who issued it, for the city: ``valid`` needs this portal or a registered issuer in force
+    on the issue date. A claimed name that is a registered issuer's (or ours) under another
+    identifier is an impersonation, whatever else was or was not checked."""
+    if finding.is_own:
+        return replace(finding, issuer_trust=trust.THIS_PORTAL)
+    if register is None or not (finding.issuer_id or finding.issuer_name):
+        return finding
+    hosted_at = finding.credential_id if finding.standard == "2.0" else ""
+    verdict = trust.classify(
+        register=register,
+        issuer_id=finding.issuer_id,
+        claimed_name=finding.issuer_name,
+        issued_on=timezone.localdate(finding.issued_at) if finding.issued_at else None,
+        hosted_at=hosted_at,
+    )
+    finding = replace(finding, issuer_trust=verdict.state, registered_as=verdict.name)
+    if verdict.state == trust.IMPERSONATION:
+        return _worse(finding, INVALID, "impersonation")
+    # "Signed by an issuer this city does not know" says the signature checked: only then. An
+    # unchecked badge stays "cannot be checked here" (its issuer_trust says who it claims to be).
+    if finding.signature == "valid" and verdict.state == trust.UNKNOWN:
+        return _worse(finding, UNKNOWN_ISSUER, "unknown_issuer")
+    if finding.signature == "valid" and verdict.state == trust.NOT_IN_FORCE:
+        return _worse(finding, UNKNOWN_ISSUER, "issuer_not_in_force")
+    return finding
+
+
 def _combine(findings: list[Finding], input_kind: str, recipient_checked: bool) -> Report:
     own_awards = {f.award_id for f in findings if f.award_id is not None}
     if len(own_awards) > 1:
         findings = [replace(f, status=INVALID, code="chunks_disagree") for f in findings]
+    # The register is read only for badges that are not this portal's (ours need no query).
+    register = trust.load_register() if any(not f.is_own for f in findings) else None
+    findings = [_with_trust(f, register) for f in findings]
     worst = max(findings, key=lambda f: _SEVERITY[f.status])
     return Report(
         status=worst.status,
@@ -758,9 +851,9 @@ def _ob3_finding(
     code = result.reason
     if code in ("ok", "expired", "not_yet_valid"):
         status = {"ok": VALID, "expired": EXPIRED, "not_yet_valid": NOT_YET_VALID}[code]
-        finding = replace(described, status=status, code=code, signature="valid")
-        finding = _ob3_revocation(finding, result.status_entries, award=award)
-        return replace(finding, is_own=_is_own_issuer(result.issuer_id or ""))
+        is_own = _is_own_issuer(result.issuer_id or "")
+        finding = replace(described, status=status, code=code, signature="valid", is_own=is_own)
+        return _ob3_revocation(finding, result.status_entries, award=award)
     if code == "unknown_key" and not (result.verification_method or "").startswith("did:key:"):
         return replace(
             described,
@@ -789,17 +882,21 @@ def _key_location(verification_method: str) -> str:
 
 def _ob3_revocation(finding: Finding, entries: Iterable[dict[str, Any]], *, award: Award | None = None) -> Finding:
     """Revocation from our own status list entries, answered from the Award rows (``award``:
-    one already read in this request)."""
+    one already read in this request). Another issuer's list cannot be fetched from here: the
+    badge is then ``unverifiable`` (never ``valid``), with ``check_at`` naming the list."""
     known = award
     revocation_entries = [e for e in entries if e.get("statusPurpose", "revocation") == "revocation"]
     if not revocation_entries:
         # No status entry: the issuer offers no revocation, so nothing to check.
         return replace(finding, revocation="not_revoked")
     for entry in revocation_entries:
-        ours, award = _award_for_status_entry(entry, known=known)
+        # Our status lists speak only for our own badges: a stranger's credential that points
+        # at one of them is not answered from our rows.
+        ours, award = _award_for_status_entry(entry, known=known) if finding.is_own else (False, None)
         if not ours:
             url = _text(entry.get("statusListCredential"))[:500]
-            return replace(finding, revocation="not_checked", checked_at_url=finding.checked_at_url or url)
+            finding = replace(finding, revocation="not_checked", checked_at_url=finding.checked_at_url or url)
+            return _worse(finding, UNVERIFIABLE, "revocation_not_checked")
         if award is not None and award.is_revoked:
             # Revocation outranks expiry; the signature was valid (this runs only then).
             return replace(

@@ -68,6 +68,7 @@ def _grant_role_permissions() -> None:
         "staff.migrations.0004_hr_reviews_record_access",
         "badges.migrations.0002_hr_permissions",
         "badges.migrations.0004_hr_externalbadge_permissions",
+        "badges.migrations.0007_trust_register_seed_and_hr_permissions",
         "courses.migrations.0002_grant_hr_course_permissions",
     ):
         migration = importlib.import_module(module)

@@ -47,12 +47,13 @@ def external_credential(
     issuer_name: str = "中央大学",
     valid_until: str | None = None,
     private_key: Any = None,
+    credential_id: str = "urn:uuid:6a1c2f1e-8f1b-4c59-9d1e-0a7b4e1f2c3d",
 ) -> dict[str, Any]:
     """An OB 3.0 credential signed by another did:key issuer (not this portal)."""
     key = private_key or signing.generate_private_key()
     did = signing.did_key_for(key.public_key())
     credential = credentials.build_ob3_credential(
-        credential_id="urn:uuid:6a1c2f1e-8f1b-4c59-9d1e-0a7b4e1f2c3d",
+        credential_id=credential_id,
         issuer_id=did,
         issuer_name=credentials.LocalizedText(issuer_name),
         issuer_url="https://www.chuo-u.ac.jp/",
@@ -76,3 +77,29 @@ def external_credential(
 
 def bake_ob3(credential: dict[str, Any]) -> bytes:
     return baking.bake(small_png(), {baking.KEYWORD_OB3: json.dumps(credential, ensure_ascii=False)})
+
+
+def register_issuer(
+    private_key: Any,
+    *,
+    name: str = "中央大学",
+    kind: str = "university",
+    valid_from: dt.date = dt.date(2020, 4, 1),
+    valid_until: dt.date | None = None,
+    by: Any = None,
+) -> Any:
+    """Put an issuer's did:key in the register of trusted issuers, as HR does in the admin."""
+    from badges.models import TrustedIssuer, TrustedIssuerIdentifier
+
+    entry = TrustedIssuer.objects.create(
+        name=name,
+        kind=kind,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        reason="職員の学習支援に関する覚書",
+        added_by=by,
+    )
+    TrustedIssuerIdentifier.objects.create(
+        issuer=entry, kind="did", value=signing.did_key_for(private_key.public_key())
+    )
+    return entry

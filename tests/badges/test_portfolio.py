@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.html import escape
 
 from badges import baking, services, signing
 from badges.models import ExternalBadge
-from tests.badges.conftest import bake_ob3, baked_bytes, external_credential, small_png
+from tests.badges.conftest import bake_ob3, baked_bytes, external_credential, register_issuer, small_png
 
 pytestmark = pytest.mark.django_db
 ADD = "/badges/portfolio/add/"
@@ -27,7 +28,9 @@ def external(alice) -> ExternalBadge:  # type: ignore[no-untyped-def]
 
 
 def test_done_when_an_external_did_key_badge_is_added_and_hr_confirms_it(client, alice, carol):
-    png = bake_ob3(external_credential())
+    chuo = signing.generate_private_key()
+    register_issuer(chuo, name="中央大学", by=carol)
+    png = bake_ob3(external_credential(private_key=chuo))
     client.force_login(alice)
     response = add(client, png, "chuo-data.png")
     assert response.status_code == 302
@@ -133,8 +136,10 @@ def test_a_revoked_or_unsigned_badge_is_refused(alice):
 
 
 def test_an_expired_external_badge_is_kept_and_marked_expired(alice):
+    chuo = signing.generate_private_key()
+    register_issuer(chuo)
     badge = services.external_badge_add(
-        holder=alice, data=bake_ob3(external_credential(valid_until="2026-03-31T00:00:00+09:00"))
+        holder=alice, data=bake_ob3(external_credential(valid_until="2026-03-31T00:00:00+09:00", private_key=chuo))
     )
     assert badge.verification_status == "expired"
 
@@ -206,7 +211,7 @@ def test_the_holder_may_remove_an_unconfirmed_badge_but_not_a_confirmed_one(clie
     other = services.external_badge_add(
         holder=alice, data=bake_ob3(external_credential(name="別の講座", private_key=signing.generate_private_key()))
     )
-    services.external_badge_confirm(badge=other, by=carol)
+    services.external_badge_confirm(badge=other, by=carol, exception_reason="協定校の修了証を原本で確認した")
     assert client.post(f"/badges/portfolio/{other.public_id}/remove").status_code == 302
     assert ExternalBadge.objects.filter(pk=other.pk).exists()
     assert client.post(f"/badges/portfolio/{external.public_id}/remove").status_code == 302
@@ -235,3 +240,116 @@ def test_every_role_on_the_portfolio_pages(client, alice, bob, carol, dave, exte
         assert client.get(f"{base}/original").status_code == status
         assert client.get("/badges/portfolio/").status_code == 200  # their own (empty) portfolio
     assert ExternalBadge.objects.filter(pk=external.pk).exists()
+
+
+# ------------------------------------------------------------ who issued it, and to whom
+
+
+def confirm_action(client, badge, **extra):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/admin/badges/externalbadge/", {"action": "confirm_selected", "_selected_action": [badge.pk], **extra}
+    )
+
+
+def test_a_forged_badge_in_the_citys_name_cannot_enter_the_portfolio(client, alice):
+    stranger = signing.generate_private_key()
+    forged = bake_ob3(external_credential(issuer_name="八王子市", private_key=stranger))
+    client.force_login(alice)
+    response = add(client, forged)
+    assert response.status_code == 400
+    from badges.verification import message_for
+
+    page = response.content.decode()
+    assert escape(str(message_for("impersonation"))) in page
+    assert signing.did_key_for(stranger.public_key()) in page
+    assert not ExternalBadge.objects.exists()
+
+
+def test_an_unregistered_issuers_badge_is_confirmed_only_by_an_explicit_decision_with_a_reason(
+    client, alice, carol, external
+):
+    assert (external.verification_status, external.verification_code) == ("unknown_issuer", "unknown_issuer")
+    client.force_login(alice)
+    assert "status--ok" not in client.get(f"/badges/portfolio/{external.public_id}/").content.decode()
+
+    client.force_login(carol)
+    listing = client.get("/admin/badges/externalbadge/").content.decode()
+    from badges.selectors import EXTERNAL_BADGE_WARNINGS
+
+    assert escape(str(EXTERNAL_BADGE_WARNINGS["issuer_unknown"])) in listing
+
+    # One click is not enough: HR is asked for a decision and a reason, the warning first.
+    response = confirm_action(client, external)
+    assert response.status_code == 200
+    external.refresh_from_db()
+    assert external.status == ExternalBadge.Status.SUBMITTED
+    # A reason without the explicit decision, or the decision without a reason: nothing happens.
+    for fields in ({"reason": "協定校の講座"}, {"decision": "on", "reason": "  "}):
+        assert confirm_action(client, external, apply="1", **fields).status_code == 200
+        external.refresh_from_db()
+        assert external.status == ExternalBadge.Status.SUBMITTED
+    with pytest.raises(services.ConfirmationNeedsReason):
+        services.external_badge_confirm(badge=external, by=carol)
+
+    response = confirm_action(client, external, apply="1", decision="on", reason="中央大学の修了証原本を確認した")
+    assert response.status_code == 302
+    external.refresh_from_db()
+    assert external.status == ExternalBadge.Status.CONFIRMED
+    assert external.exceptions == ["issuer_unknown"]
+    assert external.exception_reason == "中央大学の修了証原本を確認した"
+    # The record shows the decision and its reason: HR's admin page, the holder's portfolio.
+    assert (
+        "中央大学の修了証原本を確認した"
+        in client.get(f"/admin/badges/externalbadge/{external.pk}/change/").content.decode()
+    )
+    client.force_login(alice)
+    assert "中央大学の修了証原本を確認した" in client.get(f"/badges/portfolio/{external.public_id}/").content.decode()
+
+
+def test_a_badge_issued_to_someone_else_shows_the_mismatch_first_and_needs_a_reason(client, alice, carol):
+    chuo = signing.generate_private_key()
+    register_issuer(chuo)
+    badge = services.external_badge_add(
+        holder=alice, data=bake_ob3(external_credential(email="someone.else@example.jp", private_key=chuo))
+    )
+    assert badge.verification_status == "valid" and badge.recipient_match is False
+    from badges.selectors import EXTERNAL_BADGE_WARNINGS
+
+    mismatch = escape(str(EXTERNAL_BADGE_WARNINGS["recipient_mismatch"]))
+    client.force_login(carol)
+    listing = client.get("/admin/badges/externalbadge/").content.decode()
+    assert mismatch in listing
+    # The mismatch comes before the verification result ("valid: genuine") in the row.
+    assert listing.index(mismatch) < listing.index("field-verification_result")
+    change = client.get(f"/admin/badges/externalbadge/{badge.pk}/change/").content.decode()
+    assert mismatch in change and change.index(mismatch) < change.index("field-verification_result")
+
+    assert confirm_action(client, badge).status_code == 200
+    badge.refresh_from_db()
+    assert badge.status == ExternalBadge.Status.SUBMITTED
+    response = confirm_action(client, badge, apply="1", decision="on", reason="旧姓時代のメールアドレスと確認")
+    assert response.status_code == 302
+    badge.refresh_from_db()
+    assert badge.status == ExternalBadge.Status.CONFIRMED
+    assert badge.exceptions == ["recipient_mismatch"]
+    assert badge.exception_reason == "旧姓時代のメールアドレスと確認"
+
+
+def test_a_registered_issuers_badge_issued_to_the_holder_is_confirmed_with_one_click(client, alice, carol):
+    chuo = signing.generate_private_key()
+    register_issuer(chuo)
+    badge = services.external_badge_add(holder=alice, data=bake_ob3(external_credential(private_key=chuo)))
+    client.force_login(carol)
+    assert confirm_action(client, badge).status_code == 302
+    badge.refresh_from_db()
+    assert badge.status == ExternalBadge.Status.CONFIRMED and badge.exceptions == [] and badge.exception_reason == ""
+
+
+def test_registering_the_issuer_later_clears_the_warning(alice, carol):
+    chuo = signing.generate_private_key()
+    badge = services.external_badge_add(holder=alice, data=bake_ob3(external_credential(private_key=chuo)))
+    with pytest.raises(services.ConfirmationNeedsReason) as refused:
+        services.external_badge_confirm(badge=badge, by=carol)
+    assert refused.value.warnings == ["issuer_unknown"]
+    register_issuer(chuo)
+    assert services.external_badge_confirm(badge=badge, by=carol)

@@ -8,6 +8,7 @@ import struct
 import zlib
 
 import pytest
+from django.utils.html import escape
 from django.utils.translation import gettext
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from badges import baking, credentials, services, signing, verification
 from badges.models import Award
-from tests.badges.conftest import bake_ob3, baked_bytes, external_credential, small_png
+from tests.badges.conftest import bake_ob3, baked_bytes, external_credential, register_issuer, small_png
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 
@@ -121,11 +122,140 @@ def test_a_private_share_link_reveals_nothing_to_the_verifier(client, award):
     assert client.post(API, {"url": url}, content_type="application/json").json()["status"] == "valid"
 
 
-def test_a_did_key_credential_from_another_issuer_verifies_offline(client):
-    body = upload(client, bake_ob3(external_credential())).json()
-    assert body["status"] == "valid"
-    assert body["findings"][0]["issuer"]["name"] == "中央大学"
-    assert body["findings"][0]["issued_by_this_portal"] is False
+def test_a_registered_issuers_did_key_credential_verifies_offline(client):
+    key = signing.generate_private_key()
+    register_issuer(key, name="中央大学")
+    body = upload(client, bake_ob3(external_credential(private_key=key))).json()
+    assert (body["status"], body["code"]) == ("valid", "ok")
+    finding = body["findings"][0]
+    assert finding["issuer"]["name"] == "中央大学"
+    assert finding["issuer"]["trust"] == "registered" and finding["issuer"]["registered_as"] == "中央大学"
+    assert finding["issued_by_this_portal"] is False
+
+
+# ------------------------------------------------------------------ who signed it (the register)
+
+
+def forged_in_the_citys_name() -> tuple[dict, str]:
+    """An OB 3.0 credential a stranger signs with their own did:key, naming the city as issuer."""
+    stranger = signing.generate_private_key()
+    return external_credential(issuer_name="八王子市", private_key=stranger), signing.did_key_for(stranger.public_key())
+
+
+def test_a_forged_badge_in_the_citys_name_is_never_valid_in_the_api_or_on_the_page(client, award):
+    forged, stranger_did = forged_in_the_citys_name()
+    # Its signature is correct: only who signed it is wrong.
+    assert credentials.verify_credential(forged).valid
+    body = upload(client, bake_ob3(forged)).json()
+    assert body["status"] != "valid"
+    assert (body["status"], body["code"]) == ("invalid", "impersonation")
+    finding = body["findings"][0]
+    assert finding["signature"] == "valid"
+    assert finding["issuer"] == {
+        "id": stranger_did,
+        "name": "八王子市",
+        "url": "https://www.chuo-u.ac.jp/",
+        "trust": "impersonation",
+        "registered_as": "八王子市",
+    }
+    pasted = client.post(API, {"credential": forged}, content_type="application/json").json()
+    assert (pasted["status"], pasted["code"]) == ("invalid", "impersonation")
+
+    page = upload(client, bake_ob3(forged), url=PAGE).content.decode()
+    assert "verdict--valid" not in page and "verdict--invalid" in page
+    assert escape(str(verification.message_for("ok"))) not in page
+    assert escape(str(verification.message_for("impersonation"))) in page
+    # The stranger's identifier is shown prominently, not in small print.
+    assert f'<p class="mono report__issuer-id">{stranger_did}</p>' in page
+
+    # Our own badges are still valid.
+    assert upload(client, baked_bytes(award)).json()["status"] == "valid"
+    assert "verdict--valid" in upload(client, baked_bytes(award), url=PAGE).content.decode()
+
+
+def test_a_correct_signature_from_an_unregistered_issuer_is_unknown_issuer_and_never_green(client):
+    stranger = signing.generate_private_key()
+    did = signing.did_key_for(stranger.public_key())
+    png = bake_ob3(external_credential(issuer_name="関東オンライン学院", private_key=stranger))
+    body = upload(client, png).json()
+    assert (body["status"], body["code"]) == ("unknown_issuer", "unknown_issuer")
+    assert body["findings"][0]["signature"] == "valid"
+    assert body["findings"][0]["issuer"]["trust"] == "unknown"
+    page = upload(client, png, url=PAGE).content.decode()
+    assert "verdict--unknown_issuer" in page and "verdict--valid" not in page
+    assert "status--ok" not in page  # nothing green, not even the signature line
+    assert escape(str(verification.message_for("unknown_issuer"))) in page
+    assert f'<p class="mono report__issuer-id">{did}</p>' in page
+
+
+def test_an_unknown_issuer_outranks_expiry(client):
+    stranger = signing.generate_private_key()
+    credential = external_credential(private_key=stranger, valid_until="2026-03-31T00:00:00+09:00")
+    assert upload(client, bake_ob3(credential)).json()["status"] == "unknown_issuer"
+    register_issuer(stranger)
+    assert upload(client, bake_ob3(credential)).json()["status"] == "expired"
+
+
+def test_a_registered_name_under_another_key_is_flagged_as_impersonation(client):
+    register_issuer(signing.generate_private_key(), name="中央大学")
+    other = external_credential(issuer_name="中央 大学", private_key=signing.generate_private_key())
+    body = upload(client, bake_ob3(other)).json()
+    assert (body["status"], body["code"]) == ("invalid", "impersonation")
+    assert body["findings"][0]["issuer"]["registered_as"] == "中央大学"
+
+
+def test_a_registered_issuer_counts_only_for_badges_issued_while_it_is_in_force(client):
+    import datetime as dt
+
+    key = signing.generate_private_key()
+    entry = register_issuer(key, valid_from=dt.date(2026, 4, 1))  # the badge is from 2026-03-01
+    png = bake_ob3(external_credential(private_key=key))
+    body = upload(client, png).json()
+    assert (body["status"], body["code"]) == ("unknown_issuer", "issuer_not_in_force")
+    entry.valid_from = dt.date(2026, 1, 1)
+    entry.valid_until = dt.date(2026, 2, 28)
+    entry.save()
+    assert upload(client, png).json()["code"] == "issuer_not_in_force"
+    entry.valid_until = None
+    entry.save()
+    assert upload(client, png).json()["status"] == "valid"
+
+
+def test_an_external_badge_on_a_remote_status_list_is_unverifiable_with_where_to_check(client):
+    key = signing.generate_private_key()
+    register_issuer(key)
+    status_list = "https://badges.chuo-u.ac.jp/status/3"
+    credential = external_credential(private_key=key)
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    unsigned["credentialStatus"] = credentials.status_list_entry(status_list_url=status_list, index=42)
+    signed = credentials.sign_credential(
+        unsigned,
+        private_key=key,
+        verification_method=signing.did_key_verification_method(key.public_key()),
+        created="2026-03-01T10:00:00+09:00",
+    )
+    body = upload(client, bake_ob3(signed)).json()
+    assert (body["status"], body["code"]) == ("unverifiable", "revocation_not_checked")
+    finding = body["findings"][0]
+    assert finding["signature"] == "valid" and finding["revocation"] == "not_checked"
+    assert finding["check_at"] == status_list
+
+
+def test_a_strangers_credential_is_not_answered_from_our_status_list(client, award):
+    """A forgery pointing at our list (where its index is 0, "not revoked") is not "not revoked"."""
+    key = signing.generate_private_key()
+    register_issuer(key)
+    credential = external_credential(private_key=key)
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    unsigned["credentialStatus"] = award.credential["credentialStatus"]
+    signed = credentials.sign_credential(
+        unsigned,
+        private_key=key,
+        verification_method=signing.did_key_verification_method(key.public_key()),
+        created="2026-03-01T10:00:00+09:00",
+    )
+    body = upload(client, bake_ob3(signed)).json()
+    assert body["status"] == "unverifiable" and body["findings"][0]["revocation"] == "not_checked"
 
 
 def test_the_portals_own_did_web_verifies_offline(client, alice, badge_class, signing_key, enqueued, settings):
