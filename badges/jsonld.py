@@ -1,6 +1,6 @@
 """Offline JSON-LD processing for Data Integrity proofs (pyld), in "safe mode".
 
-Two guarantees this module gives the signing/verifying code:
+Three guarantees this module gives the signing/verifying code:
 
 1. **No network, ever.**  The document loader answers only the context URLs listed
    in :data:`CONTEXT_FILES` from the files in ``badges/contexts/`` (see
@@ -20,6 +20,18 @@ Two guarantees this module gives the signing/verifying code:
    reject relative ``@id``/``@type`` IRIs and ``@value``-less leftovers that
    ``toRdf`` would drop.  Canonicalisation then runs on the expanded form with the
    same loader.
+3. **Bounded work.**  RDFC-1.0 is exponential on graphs with many indistinguishable blank
+   nodes (a 4 KB credential with 8 identical ``rubricCriterionLevel`` entries in two
+   ``resultDescription``s took 14 s, 9 entries about 2 minutes), and pyld's node map is
+   quadratic in the values one property of one node collects.  pyld 3.3 has no limit, so
+   before RDF conversion the expanded document's blank nodes and node-map comparisons are
+   counted against :class:`WorkLimits`, and the canonicaliser is pyld's own ``URDNA2015``
+   with a work counter around Hash N-Degree Quads (one unit per call plus one per
+   permutation it will try), like rdf-canonize's ``maxWorkFactor``/``maxDeepIterations``
+   in the JavaScript reference implementation.  Over a limit, or past the deadline set
+   with :func:`time_limit` (checked in the same places and while expanding and building
+   the node map), it raises :class:`TooComplex` (``too_complex``).  The algorithm itself is
+   untouched, so the N-Quads of every document within the limits are exactly pyld's.
 
 Canonicalisation is RDFC-1.0, which pyld calls ``URDNA2015`` (same algorithm,
 renamed when standardised), output as N-Quads.
@@ -29,27 +41,38 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import threading
-from collections import OrderedDict
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from pyld import jsonld as _pyld
+from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 __all__ = [
     "CONTEXTS_DIR",
     "CONTEXT_FILES",
+    "DEFAULT_LIMITS",
     "CanonicalizationError",
     "ContextNotFound",
     "DocumentLoader",
     "OfflineDocumentLoader",
+    "TooComplex",
     "UndefinedTermError",
+    "WorkLimits",
     "canonicalize",
+    "check_deadline",
     "document_loader",
     "expand_safe",
     "make_document_loader",
+    "time_limit",
 ]
 
 CONTEXTS_DIR: Final = Path(__file__).resolve().parent / "contexts"
@@ -78,6 +101,7 @@ class CanonicalizationError(ValueError):
 
     ``unknown_context`` (a context URL we do not bundle), ``undefined_term`` (safe
     mode: data the contexts do not define), ``too_deep`` (pyld recursion limit),
+    ``too_complex`` (a work limit or the deadline, :class:`TooComplex`),
     ``jsonld_error`` (anything else pyld rejected).
     """
 
@@ -95,6 +119,64 @@ class ContextNotFound(CanonicalizationError):
 
 class UndefinedTermError(CanonicalizationError):
     code = "undefined_term"
+
+
+class TooComplex(CanonicalizationError):
+    """Processing stopped at a limit.  ``limit`` says which: ``blank_nodes``, ``node_map``
+    (values merged into one property of one node), ``work`` (Hash N-Degree Quads) or
+    ``deadline`` (the time limit of :func:`time_limit`)."""
+
+    code = "too_complex"
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class WorkLimits:
+    """How much work one canonicalisation may do (defaults: :data:`DEFAULT_LIMITS`).
+
+    ``max_blank_nodes``: blank nodes in the document (node objects without ``@id`` and list
+    items).  ``max_node_map_work``: comparisons pyld's node map makes to keep the values of
+    one property of one node unique (n values cost n(n-1)/2).  Hash N-Degree Quads may spend
+    ``non_unique ** work_factor`` units, where ``non_unique`` is the number of blank nodes the
+    first-degree hashes cannot tell apart (rdf-canonize's ``maxWorkFactor``; its default is
+    1, linear), but never less than ``min_work`` (small graphs) nor more than ``max_work``.
+    """
+
+    max_blank_nodes: int = 1_000
+    max_node_map_work: int = 200_000
+    work_factor: int = 2
+    min_work: int = 1_000
+    max_work: int = 20_000
+
+
+DEFAULT_LIMITS: Final = WorkLimits()
+
+# The moment (time.monotonic) by which processing must stop; None: no deadline. A context
+# variable, so each request thread (and asyncio task) has its own.
+_deadline: ContextVar[float | None] = ContextVar("badges_jsonld_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop JSON-LD processing that runs longer than ``seconds`` from now (nested limits:
+    the earlier deadline wins).  Checked cooperatively, see :func:`check_deadline`."""
+    deadline = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def check_deadline() -> None:
+    """Raise :class:`TooComplex` if the deadline of :func:`time_limit` has passed."""
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() >= deadline:
+        raise TooComplex("the time limit for processing this document has passed", "deadline")
 
 
 def _load_bundled(url: str) -> Any:
@@ -264,6 +346,16 @@ class _Processor(_pyld.JsonLdProcessor):
             memo[key] = (active_ctx, local_ctx, result)
         return result
 
+    # The deadline is checked once per element expanded and per node-map entry: between two
+    # checks pyld does at most one element's work (or one add_value, which node_map_work bounds).
+    def _expand(self, *args: Any, **kwargs: Any) -> Any:
+        check_deadline()
+        return super()._expand(*args, **kwargs)
+
+    def _create_node_map(self, *args: Any, **kwargs: Any) -> Any:
+        check_deadline()
+        return super()._create_node_map(*args, **kwargs)
+
 
 def _options(loader: DocumentLoader) -> dict[str, Any]:
     cache = getattr(loader, "resolved_contexts", None)
@@ -350,21 +442,119 @@ def _translate(exc: BaseException) -> CanonicalizationError:
     return CanonicalizationError(f"JSON-LD processing failed: {str(exc)[:200]}")
 
 
-def canonicalize(doc: Mapping[str, Any], *, loader: DocumentLoader | None = None) -> str:
-    """RDFC-1.0 (URDNA2015) canonical N-Quads of ``doc``, offline and in safe mode.
+def _measure_expanded(expanded: Any, limits: WorkLimits) -> None:
+    """Count, in expanded JSON-LD, what makes RDF conversion and canonicalisation expensive.
+
+    * blank nodes: node objects without an ``@id`` (``_:`` ids are refused before this for
+      untrusted input) and one per ``@list`` item (``rdf:first``/``rdf:rest`` nodes);
+    * node-map work: pyld's ``_create_node_map`` adds each value of a property to its node
+      with ``add_value(allowDuplicate=False)``, which compares it with every value already
+      there, so n values of one property of one node (merged over every object with the
+      same ``@id``) cost n(n-1)/2 comparisons: 3,000 values took 2.5 s.
+
+    Iterative, like :func:`_check_expanded`; raises :class:`TooComplex`.
+    """
+    blank_nodes = 0
+    values: Counter[tuple[Any, str]] = Counter()
+    stack = [expanded]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict) or "@value" in item:
+            continue
+        if "@list" in item:
+            items = item["@list"] if isinstance(item["@list"], list) else [item["@list"]]
+            blank_nodes += len(items)
+            stack.extend(items)
+            continue
+        node = item.get("@id")
+        if not isinstance(node, str) or node.startswith("_:"):
+            blank_nodes += 1
+            node = id(item)  # a node of its own: nothing merges into it
+        for key, value in item.items():
+            if key in ("@id", "@value"):
+                continue
+            count = len(value) if isinstance(value, list) else 1
+            if not key.startswith("@") or key == "@type":
+                values[(node, key)] += count
+            stack.append(value)
+        if blank_nodes > limits.max_blank_nodes:
+            raise TooComplex(f"more than {limits.max_blank_nodes} blank nodes", "blank_nodes")
+    work = sum(n * (n - 1) // 2 for n in values.values())
+    if work > limits.max_node_map_work:
+        raise TooComplex(f"node map work {work} over {limits.max_node_map_work}", "node_map")
+
+
+def _permutations(n: int) -> int:
+    # n! without computing huge factorials: anything above 12! is over every budget anyway.
+    return math.factorial(n) if n <= 12 else 10**12
+
+
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
+    """pyld's RDFC-1.0 with a work counter on Hash N-Degree Quads (the exponential part).
+
+    Each call costs one unit, and each group of k related blank nodes with the same hash that
+    the call goes on to permute costs k! units (pyld tries every permutation, see
+    ``hash_n_degree_quads`` step 5.4), charged before the permutations run. The budget is
+    fixed at the first call, when ``hash_to_blank_nodes`` holds exactly the blank nodes the
+    first-degree hashes could not tell apart (step 6). Only counting is added: the methods
+    called are pyld's, so the output within the budget is pyld's, byte for byte.
+    """
+
+    def __init__(self, limits: WorkLimits) -> None:
+        super().__init__()
+        self.limits = limits
+        self.budget: int | None = None
+        self.work = 0
+
+    def _spend(self, units: int) -> None:
+        if self.budget is None:
+            non_unique = sum(len(ids) for ids in self.hash_to_blank_nodes.values())
+            wanted = non_unique**self.limits.work_factor
+            self.budget = min(self.limits.max_work, max(self.limits.min_work, wanted))
+        self.work += units
+        if self.work > self.budget:
+            raise TooComplex(f"canonicalisation work over {self.budget} units", "work")
+        check_deadline()
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        self._spend(1)
+        return super().hash_n_degree_quads(id_, issuer)
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> Any:
+        related = super().create_hash_to_related(id_, issuer)
+        self._spend(sum(_permutations(len(nodes)) for nodes in related.values() if len(nodes) > 1))
+        return related
+
+
+def canonicalize(
+    doc: Mapping[str, Any],
+    *,
+    loader: DocumentLoader | None = None,
+    limits: WorkLimits = DEFAULT_LIMITS,
+) -> str:
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of ``doc``, offline, in safe mode, bounded.
 
     Raises :class:`CanonicalizationError` (with ``code``) for unknown contexts,
-    undefined terms and malformed JSON-LD.  Callers handling untrusted input must
-    bound its size and depth first (``credentials.check_json_limits``).
+    undefined terms and malformed JSON-LD, and :class:`TooComplex` over ``limits`` or past
+    the deadline of :func:`time_limit`.  Callers handling untrusted input must bound its
+    size and depth first (``credentials.check_json_limits``).
+
+    What pyld's ``normalize(algorithm="URDNA2015")`` does, in its steps (RDF conversion of
+    the expanded document, then the canonicaliser), with the measuring in between and the
+    bounded canonicaliser, which ``normalize`` has no way to take.
     """
     load = loader or document_loader
     expanded = expand_safe(doc, loader=load)
     proc = _Processor(on_property_dropped=_raise_dropped)
     try:
-        result = proc.normalize(
-            expanded,
-            {**_options(load), "algorithm": "URDNA2015", "format": "application/n-quads"},
-        )
+        _measure_expanded(expanded, limits)
+        options = {**_options(load), "algorithm": "URDNA2015", "extractAllScripts": True}
+        dataset = proc.to_rdf(expanded, {**options, "produceGeneralizedRdf": False})
+        check_deadline()
+        result = _BoundedURDNA2015(limits).main(dataset, {**options, "format": "application/n-quads"})
     except CanonicalizationError:
         raise
     except RecursionError:

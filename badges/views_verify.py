@@ -7,7 +7,11 @@ The input is untrusted. In order, before anything is decoded:
    (Django reads at most Content-Length bytes, so this bounds the whole request);
 3. the form's own checks (one input, file size);
 4. ``badges.verification``, which checks pixel and text-chunk limits, PNG structure, JSON
-   depth and size before it parses anything, and turns every problem into a report code.
+   depth and size before it parses anything, and turns every problem into a report code;
+5. around the check of an uploaded or pasted badge, ``badges.bounded``: a free slot among the
+   few allowed to check untrusted input at once (else 503 ``busy`` at once, with Retry-After)
+   and a time limit, on top of the work limits of canonicalisation (``too_complex``). Checks
+   by URL read only this portal's own stored badges and run without a slot.
 
 The page is CSRF-protected, but the check happens before the multipart body is parsed (that
 is why it is ``csrf_exempt`` outside and ``csrf_protect`` inside).
@@ -34,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import credentials, verification
+from . import bounded, credentials, verification
 from .forms import VerifyForm, read_upload
 
 logger = logging.getLogger(__name__)
@@ -141,6 +145,8 @@ def _refuse(request: HttpRequest, api: bool, code: str, status: int) -> HttpResp
         )
     if status == 429:
         response["Retry-After"] = str(_WINDOW_SECONDS)
+    elif status == 503:
+        response["Retry-After"] = str(bounded.retry_after_seconds())
     return response
 
 
@@ -161,7 +167,10 @@ def _verify_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = VerifyForm(request.POST, request.FILES)
         if form.is_valid():
-            report = _check(form.cleaned_data)
+            try:
+                report = _check(form.cleaned_data)
+            except bounded.Busy:
+                return _refuse(request, False, "busy", 503)
         elif any(e.code == "file_too_large" for e in form.errors.as_data().get("file", [])):
             status = 413
     elif request.GET.get("url"):
@@ -178,11 +187,14 @@ def _max_mb() -> int:
 
 
 def _check(data: dict[str, Any]) -> verification.Report:
+    """Raises :class:`bounded.Busy` when no slot is free for an uploaded or pasted badge."""
     email = data.get("email") or ""
     if data.get("file") is not None:
-        return verification.verify_bytes(data["file"], email=email)
+        with bounded.untrusted_check(bounded.PUBLIC):
+            return verification.verify_bytes(data["file"], email=email)
     if data.get("credential"):
-        return verification.verify_json_text(data["credential"], email=email)
+        with bounded.untrusted_check(bounded.PUBLIC):
+            return verification.verify_json_text(data["credential"], email=email)
     return verification.verify_url(data["url"], email=email)
 
 
@@ -203,11 +215,24 @@ def _report_response(report: verification.Report) -> JsonResponse:
 
 
 def _api_error(code: str, status: int = 400) -> JsonResponse:
-    return JsonResponse(
+    response = JsonResponse(
         {"status": "error", "code": code, "message": _refusal_message(code)},
         status=status,
         json_dumps_params={"ensure_ascii": False},
     )
+    if status == 503:
+        response["Retry-After"] = str(bounded.retry_after_seconds())
+    return response
+
+
+def _bounded_report(check: Callable[[], verification.Report]) -> HttpResponse:
+    """An untrusted check in a slot and under the time limit; 503 ``busy`` when none is free."""
+    try:
+        with bounded.untrusted_check(bounded.PUBLIC):
+            report = check()
+    except bounded.Busy:
+        return _api_error("busy", 503)
+    return _report_response(report)
 
 
 @csrf_exempt
@@ -229,7 +254,7 @@ def verify_api(request: HttpRequest) -> HttpResponse:
             data = read_upload(upload)
         except ValidationError:
             return _api_error("file_too_large", 413)
-        return _report_response(verification.verify_bytes(data, email=email))
+        return _bounded_report(lambda: verification.verify_bytes(data, email=email))
     if content_type in ("application/json", "application/ld+json"):
         try:
             envelope = credentials.parse_credential_json(
@@ -243,7 +268,7 @@ def verify_api(request: HttpRequest) -> HttpResponse:
         if "credential" in envelope:
             value = envelope["credential"]
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            return _report_response(verification.verify_json_text(text, email=email[:254]))
+            return _bounded_report(lambda: verification.verify_json_text(text, email=email[:254]))
         if isinstance(envelope.get("url"), str):
             return _report_response(verification.verify_url(envelope["url"], email=email[:254]))
         return _api_error("no_input")
