@@ -46,7 +46,7 @@ from courses import insight  # noqa: E402
 from courses.models import Skill  # noqa: E402
 from staff import roles  # noqa: E402
 from staff.models import Department, StaffMember  # noqa: E402
-from staff.services import email_address_ensure_verified, role_grant  # noqa: E402
+from staff.services import role_grant, staff_account_ensure  # noqa: E402
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - bench account only, as the demo's
 
@@ -60,15 +60,13 @@ def bench_user(email: str, number: str, *, hr: bool, heads: Department | None = 
         user = StaffMember.objects.create_user(
             email=email, employee_number=number, family_name="計測", given_name="利用者", is_staff=hr
         )
-        email_address_ensure_verified(staff=user)
-    role_grant(staff=user, role=roles.STAFF)
+    staff_account_ensure(staff=user)
     if hr:
-        role_grant(staff=user, role=roles.HR)
+        role_grant(actor=None, staff=user, role=roles.HR, reason="benchmark data")
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, TOTP_SECRET)
     if heads is not None:
-        heads.heads.add(user)
-        role_grant(staff=user, role=roles.SECTION_HEAD)
+        role_grant(actor=None, staff=user, role=roles.SECTION_HEAD, reason="benchmark data", department=heads)
     return user
 
 

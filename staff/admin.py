@@ -4,25 +4,37 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import Format
 from import_export.results import Result
 
 from .formats import ROSTER_FORMATS, RosterFileError
-from .forms import RosterConfirmImportForm, RosterImportForm
-from .models import Assignment, Department, RecordAccess, StaffMember
+from .forms import RoleGrantForm, RosterConfirmImportForm, RosterImportForm
+from .imports import PendingUploadsMixin
+from .models import Assignment, Department, RecordAccess, RoleChange, StaffMember
 from .resources import RosterResult, StaffRosterResource
+from .selectors import roles_held
+from .services import (
+    email_address_ensure_verified,
+    password_reset_email_send,
+    role_grant,
+    role_revoke,
+    staff_account_ensure,
+    staff_email_change_notify,
+)
 
 
 class AssignmentInline(admin.TabularInline):
@@ -32,16 +44,42 @@ class AssignmentInline(admin.TabularInline):
     fields = ["valid_from", "valid_to", "department", "grade", "job_family"]
 
 
-class StaffCreationForm(BaseUserCreationForm):
+class StaffCreationForm(forms.ModelForm):
+    """A new person, without a password: they sign in with SSO or use a reset email (nobody
+    chooses another person's password)."""
+
     class Meta:
         model = StaffMember
         fields = ("employee_number", "email", "family_name", "given_name")
 
+    def save(self, commit: bool = True) -> StaffMember:
+        person: StaffMember = super().save(commit=False)
+        person.set_unusable_password()
+        if commit:
+            person.save()
+        return person
 
-class StaffChangeForm(UserChangeForm):
+
+class StaffChangeForm(forms.ModelForm):
+    # A plain ModelForm, not Django's UserChangeForm: no password field and no link to a
+    # set-password page, and never is_superuser, is_staff, groups or user_permissions: roles
+    # change only on the role page (staff.services.role_grant), on the record.
     class Meta:
         model = StaffMember
-        fields = "__all__"
+        fields = (
+            "employee_number",
+            "email",
+            "family_name",
+            "given_name",
+            "family_name_kana",
+            "given_name_kana",
+            "department",
+            "grade",
+            "job_family",
+            "employment_type",
+            "preferred_language",
+            "is_active",
+        )
 
 
 def _forbid_signed_in_without(allowed: Callable[[HttpRequest], bool], view: Callable[..., HttpResponse]) -> Any:
@@ -57,7 +95,7 @@ def _forbid_signed_in_without(allowed: Callable[[HttpRequest], bool], view: Call
     return guarded
 
 
-class RosterImportExportMixin(ImportExportMixin):
+class RosterImportExportMixin(PendingUploadsMixin, ImportExportMixin):
     """HR's personnel roster import and export (see staff/resources.py), HR only.
 
     Permissions: ``staff.import_staffmember`` and ``staff.export_staffmember`` (the hr group).
@@ -158,36 +196,169 @@ class RosterImportExportMixin(ImportExportMixin):
 
 @admin.register(StaffMember)
 class StaffMemberAdmin(RosterImportExportMixin, UserAdmin):
+    """The staff directory. HR edits the fields of its job (name, post, email, active); roles are
+    granted only by an administrator on the role page (``<id>/roles/``, staff.services.role_grant),
+    and nobody sets another person's password: a reset email goes to the person instead."""
+
     add_form = StaffCreationForm
+    add_form_template = None  # Django's user add page is about choosing a password
     form = StaffChangeForm
     ordering = ["employee_number"]
     list_display = ["employee_number", "full_name", "email", "department", "grade", "employment_type", "is_active"]
-    list_filter = ["is_active", "employment_type", "grade", "job_family", "is_staff", "groups"]
+    list_filter = ["is_active", "employment_type", "grade", "job_family"]
     search_fields = ["employee_number", "email", "family_name", "given_name", "family_name_kana", "given_name_kana"]
     list_select_related = ["department"]
     raw_id_fields = ["department"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "roles_summary"]
+    filter_horizontal = ()
     inlines = [AssignmentInline]
+    actions = ["send_password_reset_email"]
     fieldsets = (
-        (None, {"fields": ("employee_number", "email", "password")}),
+        (None, {"fields": ("employee_number", "email")}),
         (_("Name"), {"fields": (("family_name", "given_name"), ("family_name_kana", "given_name_kana"))}),
         (_("Post"), {"fields": ("department", "grade", "job_family", "employment_type", "preferred_language")}),
-        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Access"), {"fields": ("is_active",)}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (
-            None,
-            {
-                "classes": ("wide",),
-                "fields": ("employee_number", "email", "family_name", "given_name", "password1", "password2"),
-            },
-        ),
+        (None, {"classes": ("wide",), "fields": ("employee_number", "email", "family_name", "given_name")}),
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj: StaffMember | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and request.user.is_superuser:
+            # Shown, never edited here: the role page changes roles, with a reason, on the record.
+            fieldsets = (*fieldsets, (_("Roles"), {"fields": ("roles_summary",)}))
+        return fieldsets
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        if request.user.is_superuser:
+            return [*self.list_filter, "is_staff", "is_superuser", "groups"]
+        return self.list_filter
+
+    def has_change_permission(self, request: HttpRequest, obj: StaffMember | None = None) -> bool:
+        # An administrator's account is theirs and other administrators' to change: HR changing
+        # its email (then sending a reset there) would be a way to become administrator.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return bool(super().has_change_permission(request, obj))
+
+    def save_model(self, request: HttpRequest, obj: StaffMember, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            staff_account_ensure(staff=obj)
+        elif "email" in form.changed_data:
+            # allauth signs in (password, reset) by its own email table: the old address must
+            # stop working the moment HR changes it, and hears of the change.
+            email_address_ensure_verified(staff=obj)
+            staff_email_change_notify(
+                staff=obj, old_email=form.initial.get("email", ""), changed_by=gettext("the HR administration page")
+            )
+
+    @admin.display(description=_("roles"))
+    def roles_summary(self, obj: StaffMember) -> str:
+        url = reverse("admin:staff_staffmember_roles", args=[obj.pk], current_app=self.admin_site.name)
+        held = roles_held(obj)
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            ", ".join(str(label) for label in held) or "—",
+            url,
+            gettext("Grant or revoke roles"),
+        )
 
     @admin.display(description=_("name"), ordering="family_name_kana")
     def full_name(self, obj: StaffMember) -> str:
         return obj.full_name
+
+    @admin.action(description=_("Send a password reset email"), permissions=["change"])
+    def send_password_reset_email(self, request: HttpRequest, queryset: QuerySet[StaffMember]) -> None:
+        sent = 0
+        for person in queryset:
+            if password_reset_email_send(staff=person, request=request):
+                sent += 1
+                # The admin history of the person shows who sent it, when, and to which address.
+                self.log_change(
+                    request, person, gettext("Password reset email sent to %(email)s.") % {"email": person.email}
+                )
+        messages.success(
+            request,
+            ngettext(
+                "A password reset email was sent to %(count)d person.",
+                "A password reset email was sent to %(count)d people.",
+                sent,
+            )
+            % {"count": sent},
+        )
+
+    def get_urls(self) -> list[Any]:
+        def nobody(request: HttpRequest) -> bool:
+            return False
+
+        def administrators(request: HttpRequest) -> bool:
+            return bool(request.user.is_superuser)
+
+        admin_view = self.admin_site.admin_view
+        urls: list[Any] = [
+            path(
+                "<path:object_id>/roles/",
+                _forbid_signed_in_without(administrators, admin_view(self.roles_view)),
+                name="staff_staffmember_roles",
+            )
+        ]
+        for pattern in super().get_urls():
+            if isinstance(pattern, URLPattern) and pattern.name == "auth_user_password_change":
+                # Kept as a URL so that it answers 403 to everyone, instead of falling through
+                # to the admin's catch-all redirect.
+                pattern = path(
+                    str(pattern.pattern),
+                    _forbid_signed_in_without(nobody, admin_view(self.user_change_password)),
+                    name=pattern.name,
+                )
+            urls.append(pattern)
+        return urls
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        raise PermissionDenied  # nobody sets another person's password: send a reset email
+
+    def roles_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The administrator's role page for one person: what they hold, the form to grant or
+        revoke a role with a reason, and every earlier change."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        person = self.get_object(request, unquote(object_id))
+        if person is None:
+            raise Http404
+        form = RoleGrantForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            change_role = role_grant if data["action"] == RoleChange.Action.GRANT else role_revoke
+            try:
+                change = change_role(
+                    actor=request.user,  # type: ignore[arg-type]
+                    staff=person,
+                    role=data["role"],
+                    reason=data["reason"],
+                    department=data["department"] if data["role"] == "section_head" else None,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if change is None:
+                    messages.info(request, gettext("Nothing changed: the person already had (or did not have) it."))
+                else:
+                    messages.success(request, gettext("The role change is recorded."))
+                return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Roles of %(name)s") % {"name": person.full_name},
+            "opts": self.opts,
+            "original": person,
+            "form": form,
+            "held": roles_held(person),
+            "history": person.role_changes.select_related("actor", "department")[:200],
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/staff/staffmember/roles.html", context)
 
 
 @admin.register(Department)
@@ -197,8 +368,14 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     list_select_related = ["parent"]
     raw_id_fields = ["parent"]
-    filter_horizontal = ["heads"]
-    readonly_fields = ["path"]
+    # Heads of section are appointed by an administrator on the person's role page (recorded),
+    # not ticked here.
+    readonly_fields = ["path", "heads_list"]
+    exclude = ["heads"]
+
+    @admin.display(description=_("heads of section"))
+    def heads_list(self, obj: Department) -> str:
+        return format_html_join(", ", "{}", ((p.full_name,) for p in obj.heads.all())) or "—"
 
 
 @admin.register(RecordAccess)
@@ -216,6 +393,28 @@ class RecordAccessAdmin(admin.ModelAdmin):
     list_select_related = ["viewer", "subject"]
     date_hierarchy = "at"
     readonly_fields = ["at", "viewer", "subject", "purpose", "path"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RoleChange)
+class RoleChangeAdmin(admin.ModelAdmin):
+    """Who granted or revoked which role, to whom, when and why. Administrators only (no group has
+    the view permission); append-only: written by staff.services.role_grant / role_revoke."""
+
+    list_display = ["at", "staff", "action", "role", "department", "actor", "reason"]
+    list_filter = ["role", "action"]
+    search_fields = ["staff__employee_number", "staff__family_name", "actor__employee_number", "reason"]
+    list_select_related = ["staff", "actor", "department"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "staff", "action", "role", "department", "actor", "reason"]
 
     def has_add_permission(self, request: Any) -> bool:
         return False

@@ -243,10 +243,7 @@ def seed(out: TextIO) -> None:
         accounts[role] = staff
     department_set_heads(department=departments["4010"], heads=[accounts["head"]])
     hr = accounts["hr"]
-    role_grant(staff=hr, role=roles.HR)
-    if not hr.is_staff:
-        hr.is_staff = True
-        hr.save(update_fields=["is_staff"])
+    role_grant(actor=None, staff=hr, role=roles.HR, reason="seed_demo: the demo HR account")
     _ensure_demo_totp(hr)
 
     out.write(

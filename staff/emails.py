@@ -26,6 +26,10 @@ from .models import OutgoingEmail, StaffMember
 
 logger = logging.getLogger(__name__)
 
+#: Context key naming the address to send to instead of the person's current one (used only to
+#: tell the *previous* address that the email of an account was changed).
+ADDRESS_KEY = "_to_address"
+
 
 def _revive_dates(context: dict[str, Any]) -> dict[str, Any]:
     revived = dict(context)
@@ -52,7 +56,8 @@ def render_templated_email(*, to: StaffMember, template: str, context: dict[str,
         subject = f"{prefix} {' '.join(subject.split())}"
         text = render_to_string(f"emails/{template}-body.txt", full_context)
         html = render_to_string(f"emails/{template}-body.html", full_context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to.email])
+    # ``ADDRESS_KEY``: an email about a change of address goes to the address it replaced.
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[context.get(ADDRESS_KEY) or to.email])
     message.attach_alternative(html, "text/html")
     message.extra_headers["Content-Language"] = language
     return message

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from . import roles
 from .models import Department, StaffMember, StaffMemberQuerySet
@@ -52,3 +54,17 @@ def staff_headed_by(user: StaffMember) -> StaffMemberQuerySet:
 
 def department_subtree(department: Department) -> list[Department]:
     return list(Department.objects.filter(path__startswith=department.path))
+
+
+def roles_held(staff: StaffMember) -> list[str | Promise]:
+    """The roles a person holds beyond ``staff``, as labels: administrator, HR, and head of
+    section of each department they head."""
+    labels: dict[str, str | Promise] = dict(roles.GRANTED_ROLE_CHOICES)
+    held: list[str | Promise] = []
+    if staff.is_superuser:
+        held.append(labels[roles.ADMINISTRATOR])
+    if staff.groups.filter(name=roles.HR).exists():
+        held.append(labels[roles.HR])
+    for department in staff.headed_departments.order_by("path"):
+        held.append(gettext("Head of section: %(department)s") % {"department": department.name})
+    return held

@@ -23,7 +23,9 @@ def make_department(**fields: Any) -> Department:
 def make_staff(
     *, role: str = "staff", mfa: bool = False, password: str = DEFAULT_PASSWORD, **fields: Any
 ) -> StaffMember:
-    from staff.services import email_address_ensure_verified, role_grant
+    from django.contrib.auth.models import Group
+
+    from staff.services import role_grant, staff_account_ensure
 
     n = next(_seq)
     fields.setdefault("employee_number", f"9{n:06d}")
@@ -35,10 +37,12 @@ def make_staff(
     if role == "hr":
         fields.setdefault("is_staff", True)
     staff = StaffMember.objects.create_user(password=password, **fields)
-    email_address_ensure_verified(staff=staff)
-    role_grant(staff=staff, role="staff")
-    if role != "staff":
-        role_grant(staff=staff, role=role)
+    staff_account_ensure(staff=staff)
+    if role == "section_head":
+        # The group alone (a head of no department); a real head comes from department_set_heads.
+        staff.groups.add(Group.objects.get_or_create(name=role)[0])
+    elif role != "staff":
+        role_grant(actor=None, staff=staff, role=role, reason="test persona")
     if mfa:
         totp_enable(staff)
     return staff

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import importlib.util
+from typing import Any
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET, totp_code
@@ -60,6 +64,76 @@ def test_repeated_failed_logins_are_rate_limited(client, alice, clear_cache):
     response = client.post(reverse("account_login"), {"login": alice.email, "password": DEFAULT_PASSWORD})
     assert "ログイン失敗が連続しています" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def _settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    """The settings module's values as a deployment with these environment variables gets them."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    import hachioji_portal.settings
+
+    # A fresh copy of the module (not the one Django loaded), so nothing else sees it.
+    spec = importlib.util.spec_from_file_location("hachioji_portal._settings_copy", hachioji_portal.settings.__file__)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {k: v for k, v in vars(module).items() if k.isupper()}
+
+
+@pytest.fixture
+def behind_one_proxy(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    """Deployed as docs/operations.md says: one reverse proxy, PORTAL_TRUSTED_PROXY_COUNT=1.
+    Every setting that this one variable changes is applied, and nothing else."""
+    direct = _settings_from_the_environment(monkeypatch, PORTAL_TRUSTED_PROXY_COUNT="0")
+    proxied = _settings_from_the_environment(monkeypatch, PORTAL_TRUSTED_PROXY_COUNT="1")
+    for name, value in proxied.items():
+        if direct.get(name) != value:
+            setattr(settings, name, value)
+    proxy = "10.0.0.2"  # every request reaches gunicorn from the proxy
+
+    def client_at(address: str) -> Client:
+        return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=address)
+
+    return client_at
+
+
+def _failures(client: Client, n: int, prefix: str = "nobody") -> None:
+    for i in range(n):
+        response = client.post(reverse("account_login"), {"login": f"{prefix}{i}@city.test", "password": "guess"})
+        assert response.status_code == 200
+
+
+def test_one_clients_failed_logins_do_not_lock_out_another_behind_the_same_proxy(alice, clear_cache, behind_one_proxy):
+    attacker, colleague = behind_one_proxy("198.51.100.7"), behind_one_proxy("198.51.100.8")
+    _failures(attacker, 11)
+    response = colleague.post(reverse("account_login"), {"login": alice.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert "_auth_user_id" in colleague.session
+
+
+def test_the_failing_client_behind_the_proxy_is_still_limited(alice, clear_cache, behind_one_proxy):
+    attacker = behind_one_proxy("198.51.100.7")
+    _failures(attacker, 11)
+    response = attacker.post(reverse("account_login"), {"login": alice.email, "password": DEFAULT_PASSWORD})
+    assert "ログイン失敗が連続しています" in response.content.decode()
+    assert "_auth_user_id" not in attacker.session
+
+
+def test_a_client_cannot_escape_its_limit_by_writing_its_own_x_forwarded_for(alice, clear_cache, behind_one_proxy):
+    attacker = behind_one_proxy("198.51.100.7")
+    for i in range(11):
+        # The proxy appends the address it saw; whatever the client wrote comes before it.
+        attacker.post(
+            reverse("account_login"),
+            {"login": f"nobody{i}@city.test", "password": "guess"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}, 198.51.100.7",
+        )
+    response = attacker.post(
+        reverse("account_login"),
+        {"login": alice.email, "password": DEFAULT_PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.99, 198.51.100.7",
+    )
+    assert "ログイン失敗が連続しています" in response.content.decode()
 
 
 def test_the_admin_login_goes_through_allauth(client):
