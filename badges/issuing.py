@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from . import baking, credentials, keys, links, rendering
+from . import achievement_types, baking, credentials, grades, keys, links, rendering
 from .models import Award, BadgeClass
 from .signals import awards_changed
 
@@ -50,6 +50,9 @@ def _alignments(badge_class: BadgeClass) -> list[credentials.Alignment]:
 
 
 def _evidence(award: Award) -> list[credentials.Evidence]:
+    """The award's evidence as the badge states it: with the grade only where the badge class
+    publishes grades (badges/grades.py)."""
+    publish = award.badge_class.publish_grade
     items = []
     for item in award.evidence or []:
         if isinstance(item, dict):
@@ -57,7 +60,7 @@ def _evidence(award: Award) -> list[credentials.Evidence]:
                 credentials.Evidence(
                     url=item.get("url"),
                     name=item.get("name"),
-                    narrative=item.get("narrative"),
+                    narrative=grades.evidence_narrative(item, publish=publish, language=award.language),
                     description=item.get("description"),
                     genre=item.get("genre"),
                 )
@@ -78,8 +81,16 @@ def badge_image_text(award: Award) -> rendering.BadgeText:
         )
 
 
-def build_documents(award: Award, signer: keys.Signer, issued_at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The OB 2.0 hosted assertion and the signed OB 3.0 credential for ``award``."""
+def build_documents(
+    award: Award, signer: keys.Signer, issued_at: dt.datetime, achievement_type: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The OB 2.0 hosted assertion and the signed OB 3.0 credential for ``award``.
+
+    ``achievement_type`` is the badge class's (``badges.achievement_types``; looked up here
+    when the caller has not done it for a whole batch).
+    """
+    if achievement_type is None:
+        achievement_type = achievement_types.achievement_type(award.badge_class_id)
     badge = award.badge_class
     issuer = award.issuer
     email = award.recipient.email
@@ -105,6 +116,11 @@ def build_documents(award: Award, signer: keys.Signer, issued_at: dt.datetime) -
         achievement_description=credentials.LocalizedText(badge.description, badge.description_en or None),
         criteria_narrative=credentials.LocalizedText(badge.criteria, badge.criteria_en or None),
         achievement_image_url=links.badge_class_image_url(badge.public_id),
+        achievement_type=achievement_type,
+        # What wallets show: the badge class's image (the baked one carries the holder's name
+        # and is private) and the issuer's logo; both public URLs.
+        image_url=links.badge_class_image_url(badge.public_id),
+        issuer_image_url=links.issuer_image_url(issuer.public_id),
         recipient_email=email,
         salt=award.salt,
         valid_from=issued_at,
@@ -130,7 +146,7 @@ def _font_path() -> str:
         raise PermanentIssueError(str(exc)) from exc
 
 
-def _issue(award: Award, signer: keys.Signer) -> None:
+def _issue(award: Award, signer: keys.Signer, achievement_type: str | None = None) -> None:
     """Render, sign, bake and store ``award`` (locked by the caller); set its fields, unsaved."""
     issued_at = timezone.now().replace(microsecond=0)
     if not award.salt:
@@ -138,7 +154,7 @@ def _issue(award: Award, signer: keys.Signer) -> None:
     if award.badge_class.validity_days:
         award.expires_at = issued_at + dt.timedelta(days=award.badge_class.validity_days)
     try:
-        assertion, credential = build_documents(award, signer, issued_at)
+        assertion, credential = build_documents(award, signer, issued_at, achievement_type)
     except credentials.CredentialError as exc:
         raise PermanentIssueError(f"the credential could not be built or signed: {exc}") from exc
     png = rendering.render_badge(badge_image_text(award), design=award.badge_class.design, font_path=_font_path())
@@ -219,6 +235,7 @@ def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
         )
         outcome["missing"] = len(set(award_ids)) - len(awards)
         signers: dict[int, keys.Signer | PermanentIssueError] = {}
+        kinds = achievement_types.achievement_types({a.badge_class_id for a in awards})  # once per batch
         issued: list[Award] = []
         failed: list[Award] = []
         for award in awards:
@@ -234,7 +251,7 @@ def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
                 signer = signers[award.issuer_id]
                 if isinstance(signer, PermanentIssueError):
                     raise signer
-                _issue(award, signer)
+                _issue(award, signer, kinds[award.badge_class_id])
             except PermanentIssueError as exc:
                 logger.error("award %s cannot be issued: %s", award.pk, exc)
                 award.status, award.failure_reason = Award.Status.FAILED, str(exc)[:2000]

@@ -1,17 +1,46 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from .oidc import url_origin
+
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+def sso_origins() -> tuple[str, ...]:
+    """Origins of the configured single sign-on providers (settings.SOCIALACCOUNT_PROVIDERS)."""
+    apps = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {}).get("APPS", [])
+    urls = {app.get("settings", {}).get("server_url", "") for app in apps}
+    return tuple(sorted(url_origin(url) for url in urls if url))
+
+
+@lru_cache(maxsize=16)
+def policy_with_form_action(policy: str, origins: tuple[str, ...]) -> str:
+    """``policy`` with ``origins`` added to its form-action directive.
+
+    Chromium applies form-action to every redirect after a form is sent, so the sign-in
+    confirmation (a POST to the portal answered with a redirect to the provider) and the
+    sign-out form (redirected to the provider's end-session endpoint) need the provider's origin.
+    """
+    if not origins:
+        return policy
+    directives = [directive.strip() for directive in policy.split(";") if directive.strip()]
+    return "; ".join(
+        " ".join([directive, *origins]) if directive.split()[0].lower() == "form-action" else directive
+        for directive in directives
+    )
+
+
 class ContentSecurityPolicyMiddleware:
-    """Send a Content-Security-Policy that allows nothing from other hosts.
+    """Send a Content-Security-Policy that allows nothing from other hosts (forms may also
+    lead to the city's single sign-on provider).
 
     Django 5.2 has no built-in CSP (it arrives in 6.0); the policy string lives in settings.
     """
@@ -21,7 +50,8 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        policy = policy_with_form_action(settings.CONTENT_SECURITY_POLICY, sso_origins())
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
 
@@ -58,3 +88,28 @@ class JapaneseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RejectNulBytesMiddleware:
+    """Answer 400 to a request whose path or query string carries a NUL character (``%00``).
+
+    No page of the portal has a use for one, and PostgreSQL refuses NUL in text: a NUL that
+    reached a lookup (``/badges/record/%00/``, ``/hr/people/%00/``, an admin search or filter)
+    was a 500. Form fields are already refused by Django's form validation; request bodies are
+    left to the views, which bound them before they are read (the verify API).
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or _query_has_nul(request):
+            raise BadRequest("NUL character in the URL")
+        return self.get_response(request)
+
+
+def _query_has_nul(request: HttpRequest) -> bool:
+    raw = request.META.get("QUERY_STRING", "")
+    if "%00" not in raw and "\x00" not in raw:
+        return False  # the common case, without parsing the query string
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())

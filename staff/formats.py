@@ -6,7 +6,11 @@ Excel on a Japanese Windows PC saves "CSV (comma delimited)" as CP932, which str
 the admin hands it the raw bytes, and decodes them itself: UTF-8 (with or without a BOM) first,
 then CP932. On export it writes UTF-8 with a BOM, which Excel opens correctly.
 
-Anything that makes a file unreadable raises ``RosterFileError`` with a message for HR.
+Anything that makes a file unreadable raises ``RosterFileError`` with a message for HR, and so
+does a file beyond the import limits (``PORTAL_IMPORT_MAX_ROWS`` data rows, ``MAX_COLUMNS``
+columns, an XLSX that unpacks to more than ``PORTAL_IMPORT_MAX_UNPACKED_BYTES``): a small
+workbook can unpack to a gigabyte, and a sheet can claim a million rows, so these are checked
+before and while the file is read, never after.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import tablib
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
@@ -26,6 +33,8 @@ from .spreadsheets import escape_cell, unescape_cell
 #: Characters that never occur in a text CSV but always in binary junk (tab, CR, LF allowed).
 _CONTROL_CHARS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\r\n")
 _ZIP_MAGIC = b"PK\x03\x04"
+#: No import has more than a few dozen columns (the roster has 12).
+MAX_COLUMNS = 100
 
 
 class RosterFileError(ValueError):
@@ -63,8 +72,61 @@ def decode_roster_bytes(data: bytes | str | None) -> str:
     )
 
 
-def _blank(cells: list[Any]) -> bool:
+def _blank(cells: Iterable[Any]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _too_many_rows() -> RosterFileError:
+    return RosterFileError(
+        _("The file has more than %(limit)s data rows: split it into smaller files.")
+        % {"limit": f"{settings.PORTAL_IMPORT_MAX_ROWS:,}"}
+    )
+
+
+def bounded_rows(rows: Iterable[Sequence[Any]], *, empty: Any = "") -> list[list[Any]]:
+    """The rows of a file, refused as soon as it has more than ``PORTAL_IMPORT_MAX_ROWS`` data
+    rows (after the header) or a row with more than ``MAX_COLUMNS`` cells.
+
+    Blank rows are only counted and kept once a row with data follows them (so line numbers
+    stay right): blank rows at the end (Excel keeps formatted ones) cost neither memory nor a
+    place under the limit. A kept blank row is ``empty`` in every column of the header row, as
+    the format reads an empty cell.
+    """
+    limit = settings.PORTAL_IMPORT_MAX_ROWS + 1  # the header row
+    kept: list[list[Any]] = []
+    blank_run = 0
+    for line, row in enumerate(rows, start=1):
+        if len(row) > MAX_COLUMNS and not _blank(row[MAX_COLUMNS:]):
+            raise RosterFileError(
+                _("Line %(line)d has more than %(limit)d columns.") % {"line": line, "limit": MAX_COLUMNS}
+            )
+        if _blank(row):
+            blank_run += 1
+            continue
+        if len(kept) + blank_run >= limit:
+            raise _too_many_rows()
+        width = len(kept[0]) if kept else 0
+        kept.extend([empty] * width for _blank_row in range(blank_run))
+        blank_run = 0
+        kept.append(list(row[:MAX_COLUMNS]))
+    return kept
+
+
+def check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook (a zip file) whose members unpack to more than the limit, before any
+    of it is decompressed. The sizes are the ones the zip declares; Python's zipfile never
+    inflates a member beyond its declared size (it stops there and fails the CRC check)."""
+    limit = settings.PORTAL_IMPORT_MAX_UNPACKED_BYTES
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise RosterFileError(_("The file is not a valid Excel workbook (xlsx).")) from exc
+    if unpacked > limit:
+        raise RosterFileError(
+            _("The workbook unpacks to more than %(limit)s: save only the sheet to import, or split it.")
+            % {"limit": filesizeformat(limit)}
+        )
 
 
 def rows_to_dataset(rows: list[list[Any]]) -> tablib.Dataset:
@@ -107,7 +169,7 @@ class RosterCSV(base_formats.CSV):
     def create_dataset(self, in_stream: bytes | str | None, **kwargs: Any) -> tablib.Dataset:
         text = decode_roster_bytes(in_stream)
         try:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
+            rows = bounded_rows(csv.reader(io.StringIO(text, newline="")))
         except csv.Error as exc:
             raise RosterFileError(_("The file is not a valid CSV file (%(error)s).") % {"error": exc}) from exc
         return rows_to_dataset(rows)
@@ -151,13 +213,16 @@ class RosterXLSX(base_formats.XLSX):
             raise _expired()
         if not in_stream:
             raise RosterFileError(_("The file is empty."))
+        check_unpacked_size(in_stream)
         try:
             book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise RosterFileError(_("The file is not a valid Excel workbook (xlsx).")) from exc
         try:
             sheet = book.worksheets[0]
-            rows = [[_xlsx_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+            # max_col: a sheet whose dimension claims 16,384 columns is not padded to them.
+            cells = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+            rows = [[_xlsx_cell(value) for value in row] for row in bounded_rows(cells, empty=None)]
         finally:
             book.close()
         return rows_to_dataset(rows)

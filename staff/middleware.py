@@ -11,8 +11,11 @@ from django.utils.translation import gettext as _
 
 from .selectors import is_hr
 
-# Paths a person without MFA may still reach: setting it up, signing out, assets.
-_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/public/", "/.well-known/", "/health")
+# Paths a person without MFA may still reach: setting it up, signing out, assets, the language
+# switch, and two documents that are the same for everyone (the did:web document, health).
+# Not /public/: signed in, HR sees private badge images and private share pages there that
+# nobody else may open, so the public tree is one of the pages the role opens (issue 12).
+_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/.well-known/", "/health")
 
 
 def mfa_required_for(user: object) -> bool:
@@ -24,7 +27,8 @@ def mfa_required_for(user: object) -> bool:
 
 
 class RequireMfaForHrMiddleware:
-    """HR and admin users must have TOTP set up before they can use anything else."""
+    """HR and admin users must have TOTP set up before they can use anything else, the public
+    tree included: every page answers them with the way to set it up."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
