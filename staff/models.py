@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import roles
+
 
 class DepartmentLevel(models.TextChoices):
     DIVISION = "division", _("Division (部)")
@@ -157,6 +159,13 @@ class StaffMember(AbstractBaseUser, PermissionsMixin):
     preferred_language = models.CharField(
         _("language"), max_length=5, choices=[("ja", "日本語"), ("en", "English")], default="ja"
     )
+    # Reminders before a course starts and before an application deadline (courses/reminders.py);
+    # the person turns them off on their profile page. Emails about decisions are always sent.
+    email_reminders = models.BooleanField(
+        _("reminder emails"),
+        default=True,
+        help_text=_("Remind by email before an approved course starts and before an application deadline."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("can use the admin"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -243,6 +252,14 @@ class RecordAccess(models.Model):
     section opens another person's record; HR reviews it in the admin.
     """
 
+    class Purpose(models.TextChoices):
+        # Stored as codes, shown as labels in the reader's language (the admin filters by these).
+        TRAINING_RECORD = "training_record", _("Viewing a training record")
+        EXTERNAL_ORIGINAL = "external_original", _("Viewing an external badge's original file")
+        HR_SEARCH = "hr_search", _("HR people search")
+        HEAD_REVIEW = "head_review", _("Review by the head of section")
+        EXPORT = "export", _("Export of a people search")
+
     viewer = models.ForeignKey(
         StaffMember, verbose_name=_("viewed by"), on_delete=models.PROTECT, related_name="record_views_made"
     )
@@ -250,7 +267,7 @@ class RecordAccess(models.Model):
         StaffMember, verbose_name=_("whose record"), on_delete=models.PROTECT, related_name="record_views_received"
     )
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-    purpose = models.CharField(_("purpose"), max_length=200)
+    purpose = models.CharField(_("purpose"), max_length=200, choices=Purpose.choices)
     path = models.CharField(_("page"), max_length=300)
 
     class Meta:
@@ -292,3 +309,54 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.to_id}"
+
+
+class RoleChange(models.Model):
+    """Who granted or revoked which role to whom, when and why (docs/roles.md).
+
+    Written only by ``staff.services.role_grant`` / ``role_revoke`` (and ``department_set_heads``,
+    which goes through them); append-only, shown read-only in the admin. ``actor`` is empty for a
+    command run on the server (``seed_demo``), never for anything done through the web.
+    """
+
+    class Action(models.TextChoices):
+        GRANT = "grant", _("granted")
+        REVOKE = "revoke", _("revoked")
+
+    staff = models.ForeignKey(
+        StaffMember, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="role_changes"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=roles.GRANTED_ROLE_CHOICES)
+    action = models.CharField(_("grant or revoke"), max_length=10, choices=Action.choices)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For a head of section: the department they head."),
+    )
+    actor = models.ForeignKey(
+        StaffMember,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="role_changes_made",
+        help_text=_("Empty: a command run on the server."),
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("role change")
+        verbose_name_plural = _("role changes")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # A person's role history on their role page, newest first.
+            models.Index(fields=["staff", "-at"], name="rolechange_staff_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.role} → {self.staff_id} @ {self.at:%Y-%m-%d %H:%M}"

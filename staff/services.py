@@ -6,11 +6,14 @@ import datetime as dt
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import roles
-from .models import Assignment, Department, StaffMember
+from .models import Assignment, Department, RoleChange, StaffMember
 
 
 def _today() -> dt.date:
@@ -36,13 +39,150 @@ def email_address_ensure_verified(*, staff: StaffMember) -> None:
         current.save(update_fields=["verified", "primary"])
 
 
-def role_grant(*, staff: StaffMember, role: str) -> None:
+def _group_add(staff: StaffMember, role: str) -> None:
     # get_or_create: the groups come from a migration, but a flushed test database has none.
     staff.groups.add(Group.objects.get_or_create(name=role)[0])
 
 
-def role_revoke(*, staff: StaffMember, role: str) -> None:
-    staff.groups.remove(Group.objects.get(name=role))
+def _group_remove(staff: StaffMember, role: str) -> None:
+    staff.groups.remove(*Group.objects.filter(name=role))
+
+
+def staff_account_ensure(*, staff: StaffMember) -> None:
+    """What everyone on the roster has: a verified primary address (to sign in, or to be sent a
+    password reset) and the ``staff`` role. Not a privilege, so not a recorded role grant."""
+    email_address_ensure_verified(staff=staff)
+    _group_add(staff, roles.STAFF)
+
+
+def _role_change_checked(*, actor: StaffMember | None, role: str, reason: str, department: Department | None) -> str:
+    """Refuse a role change that may not happen; return the reason, trimmed."""
+    # Checked here, not only in the admin view: no other path (a form, an import, a view added
+    # later) can hand out a role without an administrator behind it.
+    if actor is not None and not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied("Only an administrator grants or revokes roles.")
+    if role not in roles.GRANTED_ROLES:
+        raise ValidationError(_("This role is not granted by an administrator."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for the change."))
+    if (role == roles.SECTION_HEAD) != (department is not None):
+        raise ValidationError(_("A head of section is appointed for a department; the other roles are not."))
+    return reason
+
+
+def _role_refresh(staff: StaffMember, person: StaffMember) -> None:
+    """Bring the caller's instance in step with the locked row (and forget cached roles)."""
+    staff.is_staff, staff.is_superuser = person.is_staff, person.is_superuser
+    staff.__dict__.pop("_role_cache", None)
+
+
+@transaction.atomic
+def role_grant(
+    *,
+    actor: StaffMember | None,
+    staff: StaffMember,
+    role: str,
+    reason: str,
+    department: Department | None = None,
+) -> RoleChange | None:
+    """Grant ``role`` (HR, head of section of ``department``, administrator) to ``staff``, on the
+    record. Returns the RoleChange, or None when the person holds the role already.
+
+    1. Only an active administrator may (PermissionDenied otherwise); ``actor=None`` is a command
+       run on the server (seed_demo), recorded as such; never pass None from a request.
+    2. A reason is required; nobody who left is given a role.
+    3. The person's row is locked, so two administrators granting at once record one grant.
+    HR and administrators get ``is_staff`` (the admin); both must then set up TOTP.
+    """
+    reason = _role_change_checked(actor=actor, role=role, reason=reason, department=department)
+    person = StaffMember.objects.select_for_update().get(pk=staff.pk)
+    if not person.is_active:
+        raise ValidationError(_("No role is granted to a person who is no longer active."))
+    if role == roles.HR:
+        if person.is_staff and person.groups.filter(name=roles.HR).exists():
+            return None
+        _group_add(person, roles.HR)
+        person.is_staff = True
+    elif role == roles.ADMINISTRATOR:
+        if person.is_superuser and person.is_staff:
+            return None
+        person.is_superuser = person.is_staff = True
+    elif department is not None:  # a head of section (checked above)
+        if department.heads.filter(pk=person.pk).exists():
+            return None
+        department.heads.add(person)
+        _group_add(person, roles.SECTION_HEAD)
+    person.save(update_fields=["is_staff", "is_superuser"])
+    _role_refresh(staff, person)
+    return RoleChange.objects.create(
+        staff=person, role=role, action=RoleChange.Action.GRANT, department=department, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def role_revoke(
+    *,
+    actor: StaffMember | None,
+    staff: StaffMember,
+    role: str,
+    reason: str,
+    department: Department | None = None,
+) -> RoleChange | None:
+    """Take ``role`` away from ``staff``, on the record; the checks of ``role_grant`` apply.
+    Returns the RoleChange, or None when the person did not hold the role.
+
+    The last active administrator cannot be revoked (the city would lose its only way to grant
+    roles). For that check every administrator's row is locked first, in one order, so two
+    administrators revoking each other at once neither both pass nor deadlock.
+    """
+    reason = _role_change_checked(actor=actor, role=role, reason=reason, department=department)
+    if role == roles.ADMINISTRATOR:
+        administrators = StaffMember.objects.select_for_update().filter(is_superuser=True, is_active=True)
+        locked = list(administrators.order_by("pk").values_list("pk", flat=True))
+        if locked == [staff.pk]:
+            raise ValidationError(_("This is the last active administrator: make someone else administrator first."))
+    person = StaffMember.objects.select_for_update().get(pk=staff.pk)
+    if role == roles.HR:
+        if not person.groups.filter(name=roles.HR).exists():
+            return None
+        _group_remove(person, roles.HR)
+        person.is_staff = person.is_superuser
+    elif role == roles.ADMINISTRATOR:
+        if not person.is_superuser:
+            return None
+        person.is_superuser = False
+        person.is_staff = person.groups.filter(name=roles.HR).exists()
+    elif department is not None:  # a head of section (checked above)
+        if not department.heads.filter(pk=person.pk).exists():
+            return None
+        department.heads.remove(person)
+        if not person.headed_departments.exists():
+            _group_remove(person, roles.SECTION_HEAD)
+    person.save(update_fields=["is_staff", "is_superuser"])
+    _role_refresh(staff, person)
+    return RoleChange.objects.create(
+        staff=person, role=role, action=RoleChange.Action.REVOKE, department=department, actor=actor, reason=reason
+    )
+
+
+def password_reset_email_send(*, staff: StaffMember, request: HttpRequest) -> bool:
+    """Send ``staff`` allauth's password-reset email, to their own address. Nobody sets another
+    person's password: this is what HR offers instead. Returns False for a person who left.
+
+    The link lets only the holder of the mailbox choose a password; TOTP still guards HR and
+    administrators after a reset.
+    """
+    from allauth.account.forms import ResetPasswordForm
+
+    if not staff.is_active or not staff.email:
+        return False
+    email_address_ensure_verified(staff=staff)
+    form = ResetPasswordForm(data={"email": staff.email})
+    if not form.is_valid():
+        return False
+    form.save(request)
+    return True
 
 
 @transaction.atomic
@@ -92,21 +232,40 @@ def staff_deactivate(*, staff: StaffMember) -> bool:
 
 
 @transaction.atomic
-def department_set_heads(*, department: Department, heads: list[StaffMember]) -> None:
-    """Make ``heads`` the heads of section (所属長) of ``department``, keeping roles in step."""
-    previous = set(department.heads.all())
-    department.heads.set(heads)
+def department_set_heads(
+    *,
+    department: Department,
+    heads: list[StaffMember],
+    actor: StaffMember | None = None,
+    reason: str = "",
+) -> None:
+    """Make ``heads`` the heads of section (所属長) of ``department``.
+
+    Each appointment and each end of one is a role grant or revocation (``role_grant`` /
+    ``role_revoke``): only an administrator may, and each is recorded. ``actor=None`` is a
+    command run on the server (seed_demo, benchmarks), recorded with ``reason`` or this
+    function's name.
+    """
+    reason = reason or ("department_set_heads" if actor is None else "")
+    previous = list(department.heads.all())
     for person in heads:
-        role_grant(staff=person, role=roles.SECTION_HEAD)
-    for person in previous - set(heads):
-        if not person.headed_departments.exists():
-            role_revoke(staff=person, role=roles.SECTION_HEAD)
+        role_grant(actor=actor, staff=person, role=roles.SECTION_HEAD, reason=reason, department=department)
+    for person in previous:
+        if person not in heads:
+            role_revoke(actor=actor, staff=person, role=roles.SECTION_HEAD, reason=reason, department=department)
 
 
 def staff_set_language(*, staff: StaffMember, language: str) -> None:
     if staff.preferred_language != language:
         StaffMember.objects.filter(pk=staff.pk).update(preferred_language=language)
         staff.preferred_language = language
+
+
+def staff_set_reminders(*, staff: StaffMember, enabled: bool) -> None:
+    """Turn the person's reminder emails (course start, application deadline) on or off."""
+    if staff.email_reminders != enabled:
+        StaffMember.objects.filter(pk=staff.pk).update(email_reminders=enabled)
+        staff.email_reminders = enabled
 
 
 @transaction.atomic
@@ -154,15 +313,39 @@ def staff_upsert(
             "is_active": True,
         }
         changed = [name for name, value in changes.items() if getattr(staff, name) != value]
+        old_email = staff.email
         if changed:
             for name in changed:
                 setattr(staff, name, changes[name])
             staff.save(update_fields=changed)
-    email_address_ensure_verified(staff=staff)
-    role_grant(staff=staff, role=roles.STAFF)
+        if "email" in changed:
+            staff_email_change_notify(staff=staff, old_email=old_email, changed_by=_("the staff roster import"))
+    staff_account_ensure(staff=staff)
     if department is not None:
         staff_assign(staff=staff, department=department, grade=grade, job_family=job_family, on=on)
     return staff, created
+
+
+def staff_email_change_notify(*, staff: StaffMember, old_email: str, changed_by: str) -> None:
+    """Tell the address an account had that it no longer signs in: HR can change a person's
+    email (admin, roster import) and then send a password reset, so the person must hear of the
+    change where they can still read it. ``changed_by``: who or what changed it, for the email."""
+    from .emails import ADDRESS_KEY, email_send_on_commit
+
+    old = (old_email or "").strip().lower()
+    if not old or old == (staff.email or "").strip().lower():
+        return
+    email_send_on_commit(
+        to=staff,
+        template="email-changed",
+        context={
+            ADDRESS_KEY: old,
+            "old_email": old,
+            "new_email": staff.email,
+            "changed_by": changed_by,
+            "changed_on": _today().isoformat(),
+        },
+    )
 
 
 def record_access_log(*, viewer: StaffMember, subject: StaffMember, purpose: str, path: str) -> None:

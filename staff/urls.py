@@ -9,4 +9,5 @@ app_name = "staff"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("language/", views.language_set, name="language_set"),
+    path("profile/reminders/", views.reminders_set, name="reminders_set"),
 ]

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .models import StaffMember
-from .services import staff_set_language
+from .services import staff_set_language, staff_set_reminders
 
 
 @login_required
@@ -20,7 +22,28 @@ def home(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     user: StaffMember = request.user  # type: ignore[assignment]
     assignments = user.assignments.select_related("department").order_by("-valid_from")
-    return render(request, "staff/profile.html", {"assignments": assignments})
+    return render(
+        request,
+        "staff/profile.html",
+        {
+            "assignments": assignments,
+            "reminder_start_days": settings.PORTAL_COURSE_START_REMINDER_DAYS,
+            "reminder_deadline_days": settings.PORTAL_APPLICATION_DEADLINE_REMINDER_DAYS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def reminders_set(request: HttpRequest) -> HttpResponse:
+    """The profile's reminder switch (a checkbox: absent means off)."""
+    enabled = request.POST.get("email_reminders") == "on"
+    staff_set_reminders(staff=request.user, enabled=enabled)  # type: ignore[arg-type]
+    if enabled:
+        messages.success(request, _("Reminder emails are on."))
+    else:
+        messages.success(request, _("Reminder emails are off."))
+    return redirect("staff:profile")
 
 
 @require_POST
