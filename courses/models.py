@@ -7,6 +7,7 @@ state machine's table of allowed transitions (an invariant of the data, not a wo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,6 +26,23 @@ def _in_english() -> bool:
 def _localised(ja: str, en: str) -> str:
     """The English text when the page is in English and there is one; Japanese otherwise."""
     return en if en and _in_english() else ja
+
+
+# 「2026年度 前期」: the fiscal year and, optionally, its half (the form HR writes terms in).
+_TERM = re.compile(r"^\s*(\d{4})\s*年度\s*(前期|後期|通年)?\s*$")
+_TERM_PARTS = {"前期": _("first half"), "後期": _("second half"), "通年": _("full year")}
+
+
+def term_label(term: str) -> str:
+    """A term in the page's language: 「2026年度 通年」 is "FY2026, full year" in English.
+    A term written any other way is shown as written."""
+    match = _TERM.match(term or "")
+    if match is None or not _in_english():
+        return term
+    year, part = match.groups()
+    if part is None:
+        return gettext("FY%(year)s") % {"year": year}
+    return gettext("FY%(year)s, %(part)s") % {"year": year, "part": _TERM_PARTS[part]}
 
 
 class ProviderKind(models.TextChoices):
@@ -90,6 +109,8 @@ class Skill(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # Shown on the skill's public page in English (badges carry the Japanese).
+    description_en = models.TextField(_("description (English)"), blank=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -109,6 +130,10 @@ class Skill(models.Model):
     @property
     def display_name(self) -> str:
         return _localised(self.name, self.name_en)
+
+    @property
+    def display_description(self) -> str:
+        return _localised(self.description, self.description_en)
 
 
 class CourseQuerySet(models.QuerySet["Course"]):
@@ -220,6 +245,10 @@ class Course(models.Model):
     @property
     def display_description(self) -> str:
         return _localised(self.description, self.description_en)
+
+    @property
+    def display_term(self) -> str:
+        return term_label(self.term)
 
     @property
     def seats_left(self) -> int | None:
@@ -353,6 +382,8 @@ SEAT_STATES = (S.APPROVED, S.COMPLETED, S.NOT_COMPLETED)
 CLOSED_STATES = (S.REJECTED, S.WITHDRAWN)
 #: Waiting for someone's decision: the person may withdraw.
 PENDING_STATES = (S.REQUESTED, S.RECOMMENDED, S.WAITLISTED)
+#: The waiting list's order: when the head of section recommended it, then when it was requested.
+WAITLIST_ORDER = ("recommended_at", "requested_at", "pk")
 
 
 class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
@@ -560,3 +591,27 @@ class AwardUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.award_id}: {self.kind}"
+
+
+class EnrolmentReminder(models.Model):
+    """A reminder email written for an enrolment (courses/reminders.py): at most one per
+    enrolment and kind, whatever how often the daily task runs. Written with the emails in one
+    transaction, so a reminder recorded is a reminder in the outbox."""
+
+    class Kind(models.TextChoices):
+        COURSE_START = "course_start", _("Course starts soon (to the staff member)")
+        APPLICATION_DEADLINE = "application_deadline", _("Application deadline near (to the head of section)")
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # Emails written: 0 when every recipient had turned reminders off or has no address.
+    emails = models.PositiveSmallIntegerField(_("emails"), default=0)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [models.UniqueConstraint(fields=["enrolment", "kind"], name="enrolment_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id}: {self.kind}"

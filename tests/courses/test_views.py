@@ -260,7 +260,7 @@ def test_my_learning_shows_nobody_elses_enrolments(client, alice, dave, catalogu
 def test_withdrawing_from_my_learning(client, alice, catalogue):
     enrolment = make_enrolment(staff=alice, course=catalogue["gyosei"], state="recommended")
     client.force_login(alice)
-    response = client.post(reverse("courses:withdraw", args=[enrolment.pk]), follow=True)
+    response = client.post(reverse("courses:withdraw", args=[enrolment.pk]), {"confirm": "1"}, follow=True)
     enrolment.refresh_from_db()
     assert enrolment.state == "withdrawn"
     assert "「行政法」の申込を取り下げました。" in response.content.decode()
@@ -274,16 +274,18 @@ def test_withdrawing_someone_elses_enrolment_is_not_found(client, alice, dave, c
     assert enrolment.state == "requested"
 
 
-def test_withdrawing_needs_a_post(client, alice, catalogue):
+def test_withdrawing_asks_first_and_a_get_changes_nothing(client, alice, catalogue):
     enrolment = make_enrolment(staff=alice, course=catalogue["gyosei"])
     client.force_login(alice)
-    assert client.get(reverse("courses:withdraw", args=[enrolment.pk])).status_code == 405
+    assert client.get(reverse("courses:withdraw", args=[enrolment.pk])).status_code == 200
+    enrolment.refresh_from_db()
+    assert enrolment.state == "requested"
 
 
 def test_withdrawing_a_completed_course_is_refused_with_a_message(client, alice, catalogue):
     enrolment = make_enrolment(staff=alice, course=catalogue["gyosei"], state="completed")
     client.force_login(alice)
-    response = client.post(reverse("courses:withdraw", args=[enrolment.pk]), follow=True)
+    response = client.post(reverse("courses:withdraw", args=[enrolment.pk]), {"confirm": "1"}, follow=True)
     assert "この申込は「修了」のため、取り下げできません。" in response.content.decode()
 
 
