@@ -11,8 +11,10 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("my-learning/", views.my_learning, name="my_learning"),
     path("my-learning/<int:pk>/withdraw/", views.enrolment_withdraw_view, name="withdraw"),
+    path("my-learning/<int:pk>/calendar.ics", views.enrolment_calendar, name="calendar"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.approval_decide, name="decide"),
+    path("approvals/recommend/", views.approvals_recommend_many, name="recommend_many"),
     path("<slug:code>/", views.course_detail, name="detail"),
     path("<slug:code>/request/", views.course_request, name="request"),
 ]
