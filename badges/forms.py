@@ -83,3 +83,27 @@ class ExternalBadgeForm(_BadgeInputForm):
         if data.get("file") and data.get("credential"):
             raise forms.ValidationError(_("Give only one: a file or a pasted credential."), code="many")
         return data
+
+
+class RecordRangeForm(forms.Form):
+    """The fiscal years a training record covers (either end open: all years by default). The
+    view offers the years the record has as choices; any year in range is accepted."""
+
+    from_year = forms.IntegerField(
+        label=_("From fiscal year"), required=False, min_value=1900, max_value=2999, widget=forms.Select
+    )
+    to_year = forms.IntegerField(
+        label=_("To fiscal year"), required=False, min_value=1900, max_value=2999, widget=forms.Select
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, last = data.get("from_year"), data.get("to_year")
+        if first is not None and last is not None and first > last:
+            raise forms.ValidationError(_("The first fiscal year comes after the last one."), code="range_reversed")
+        return data
+
+    def offer(self, years: list[int], label: Any) -> None:
+        """Offer ``years`` (newest first) in both lists, each shown with ``label(year)``."""
+        for name, blank in (("from_year", _("From the first")), ("to_year", _("To the last"))):
+            self.fields[name].widget.choices = [("", blank), *((y, label(y)) for y in years)]

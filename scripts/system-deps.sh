@@ -4,6 +4,7 @@
 #   gettext         compiles the translations (msgfmt)
 #   chromium        the real browser the journey tests drive (WITH_TEST_TOOLS=1)
 #   nodejs npm      run the independent badge verifier in interop/ (WITH_TEST_TOOLS=1)
+#   poppler-utils   pdftotext reads the printed training record's PDF (WITH_TEST_TOOLS=1)
 set -euo pipefail
 need=()
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || need+=(fonts-noto-cjk)
@@ -11,6 +12,7 @@ command -v msgfmt >/dev/null || need+=(gettext)
 if [ "${WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v node >/dev/null || need+=(nodejs npm)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v pdftotext >/dev/null || need+=(poppler-utils)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages: ${need[*]}"
