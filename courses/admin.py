@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, F, Max, Model, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -20,9 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from staff.formats import RosterCSV, RosterXLSX
+from staff.imports import PendingUploadsMixin
 from staff.models import Department
 
-from .forms import CompleteForm, NotCompletedForm, RejectForm
+from .forms import ApproveForm, CompleteForm, NotCompletedForm, RejectForm
 from .holdings import skill_holdings_refresh_for_courses, skill_holdings_refresh_for_programmes
 from .models import (
     SEAT_STATES,
@@ -36,9 +41,16 @@ from .models import (
     Skill,
 )
 from .resources import CourseResource, EnrolmentExportResource, GradeReportResource, SkillResource
+from .selectors import AWAITING_HR_STATES
 from .services import (
     BulkOutcome,
+    EnrolmentError,
+    EnrolmentPermissionError,
     course_align_badge,
+    enrolment_approve,
+    enrolment_complete,
+    enrolment_mark_not_completed,
+    enrolment_reject,
     enrolments_bulk_approve,
     enrolments_bulk_complete,
     enrolments_bulk_not_completed,
@@ -65,6 +77,27 @@ def _count_in(states: tuple[str, ...]) -> Coalesce:
 FILE_FORMATS = [RosterCSV, RosterXLSX]
 
 
+class JapanDateExportMixin:
+    """Export file names dated in Japan time: import-export's default uses the UTC date, which
+    is yesterday's before 9:00 in Hachioji."""
+
+    model: type[Model]
+
+    def get_export_filename(self, request: HttpRequest, queryset: QuerySet[Any], file_format: Any) -> str:
+        return f"{self.model.__name__}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+
+
+def log_admin_change(request: HttpRequest, objects: Iterable[Model], message: str) -> None:
+    """Record what HR did through a service from the admin (actions, the enrolment page's
+    buttons) as admin log entries, so that 「最近行った操作」 and each object's history list it:
+    Django writes these only for its own add/change/delete forms."""
+    objects = list(objects)
+    if objects and request.user.is_authenticated:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=objects, action_flag=CHANGE, change_message=message
+        )
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "name_en", "kind", "is_active"]
@@ -73,7 +106,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Skill)
-class SkillAdmin(ImportExportModelAdmin):
+class SkillAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdmin):
     resource_classes = [SkillResource]
     import_formats = FILE_FORMATS
     export_formats = FILE_FORMATS
@@ -89,7 +122,7 @@ class CourseSkillInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(ImportExportModelAdmin):
+class CourseAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdmin):
     resource_classes = [CourseResource]
     import_formats = FILE_FORMATS
     export_formats = FILE_FORMATS
@@ -261,7 +294,7 @@ class StateFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
         value = self.value()
         if value == self.AWAITING_HR:
-            return queryset.filter(state__in=(S.RECOMMENDED, S.WAITLISTED))
+            return queryset.filter(state__in=AWAITING_HR_STATES)
         if value in S.values:
             return queryset.filter(state=value)
         return queryset
@@ -319,8 +352,20 @@ class DepartmentFilter(admin.SimpleListFilter):
         return queryset.filter(staff__department__path__startswith=department.path)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One decision HR can take on the enrolment's own page (the list actions' services)."""
+
+    name: str
+    title: str
+    button: str
+    form: forms.Form
+    url: str
+    primary: bool = False
+
+
 @admin.register(Enrolment)
-class EnrolmentAdmin(ImportExportModelAdmin):
+class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdmin):
     import_formats = FILE_FORMATS
     export_formats = FILE_FORMATS
     list_display = ["course_code", "staff_name", "department", "use_type", "state", "requested_on", "result"]
@@ -403,7 +448,8 @@ class EnrolmentAdmin(ImportExportModelAdmin):
     def department(self, obj: Enrolment) -> str:
         return obj.staff.department.name if obj.staff.department else "—"
 
-    def _report(self, request: HttpRequest, outcome: BulkOutcome, done_message: str) -> None:
+    def _report(self, request: HttpRequest, outcome: BulkOutcome, done_message: str, log_message: str) -> None:
+        log_admin_change(request, [*outcome.done, *outcome.waitlisted], log_message)
         if outcome.done:
             self.message_user(request, done_message % {"count": len(outcome.done)}, messages.SUCCESS)
         if outcome.waitlisted:
@@ -432,9 +478,10 @@ class EnrolmentAdmin(ImportExportModelAdmin):
         form_class: type[forms.Form],
         title: str,
         apply: Callable[[forms.Form], None],
+        **form_kwargs: Any,
     ) -> HttpResponse | None:
         """An action that first asks for a reason or a result (an intermediate page), then applies."""
-        form = form_class(request.POST if "apply" in request.POST else None)
+        form = form_class(request.POST if "apply" in request.POST else None, **form_kwargs)
         if "apply" in request.POST and form.is_valid():
             apply(form)
             return None
@@ -456,7 +503,7 @@ class EnrolmentAdmin(ImportExportModelAdmin):
     @admin.action(description=_("Approve selected (waiting list when full)"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
         outcome = enrolments_bulk_approve(enrolments=list(queryset), actor=request.user)  # type: ignore[arg-type]
-        self._report(request, outcome, gettext("%(count)d approved."))
+        self._report(request, outcome, gettext("%(count)d approved."), gettext("Approved (admin action)"))
 
     @admin.action(description=_("Reject selected, with a reason"), permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
@@ -466,7 +513,7 @@ class EnrolmentAdmin(ImportExportModelAdmin):
                 actor=request.user,  # type: ignore[arg-type]
                 reason=form.cleaned_data["reason"],
             )
-            self._report(request, outcome, gettext("%(count)d rejected."))
+            self._report(request, outcome, gettext("%(count)d rejected."), gettext("Rejected (admin action)"))
 
         return self._with_form(request, queryset, RejectForm, gettext("Reject enrolments"), apply)
 
@@ -479,10 +526,16 @@ class EnrolmentAdmin(ImportExportModelAdmin):
                 completed_on=form.cleaned_data["completed_on"],
                 grade=form.cleaned_data["grade"],
                 result_note=form.cleaned_data["result_note"],
+                date_reason=form.cleaned_data["date_reason"],
             )
-            self._report(request, outcome, gettext("%(count)d marked completed."))
+            self._report(
+                request, outcome, gettext("%(count)d marked completed."), gettext("Marked completed (admin action)")
+            )
 
-        return self._with_form(request, queryset, CompleteForm, gettext("Mark enrolments completed"), apply)
+        latest_start = queryset.aggregate(latest=Max("course__starts_on"))["latest"]
+        return self._with_form(
+            request, queryset, CompleteForm, gettext("Mark enrolments completed"), apply, latest_start=latest_start
+        )
 
     @admin.action(description=_("Mark selected not completed"), permissions=["change"])
     def mark_not_completed(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
@@ -492,6 +545,164 @@ class EnrolmentAdmin(ImportExportModelAdmin):
                 actor=request.user,  # type: ignore[arg-type]
                 comment=form.cleaned_data["comment"],
             )
-            self._report(request, outcome, gettext("%(count)d marked not completed."))
+            self._report(
+                request,
+                outcome,
+                gettext("%(count)d marked not completed."),
+                gettext("Marked not completed (admin action)"),
+            )
 
         return self._with_form(request, queryset, NotCompletedForm, gettext("Mark enrolments not completed"), apply)
+
+    # --- The enrolment's own page: the same decisions, one at a time, next to the history --------
+
+    DECISIONS = ("approve", "reject", "complete", "not_completed")
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        own = [
+            path(
+                "<path:object_id>/decide/<str:decision>/",
+                self.admin_site.admin_view(self.decide_view),
+                name="{}_{}_decide".format(*info),
+            )
+        ]
+        return own + super().get_urls()  # before the catch-all <path:object_id>/ of the admin
+
+    def _decision_form(self, decision: str, enrolment: Enrolment, data: Any = None) -> forms.Form:
+        if decision == "approve":
+            return ApproveForm(data, prefix=decision)
+        if decision == "reject":
+            return RejectForm(data, prefix=decision)
+        if decision == "complete":
+            initial = {}
+            if enrolment.state == S.COMPLETED:  # a correction starts from what is recorded
+                initial = {
+                    "completed_on": enrolment.completed_on,
+                    "grade": enrolment.grade,
+                    "result_note": enrolment.result_note,
+                }
+            return CompleteForm(data, prefix=decision, initial=initial, latest_start=enrolment.course.starts_on)
+        return NotCompletedForm(data, prefix=decision)
+
+    def _decisions(self, request: HttpRequest, enrolment: Enrolment) -> list[Decision]:
+        """The decisions possible from the enrolment's current state, for someone who may change it."""
+        if not self.has_change_permission(request, enrolment):
+            return []
+        possible = {
+            "approve": enrolment.state in (S.RECOMMENDED, S.WAITLISTED),
+            "reject": enrolment.can_become(S.REJECTED),
+            "complete": enrolment.can_become(S.COMPLETED) or enrolment.state == S.COMPLETED,
+            "not_completed": enrolment.can_become(S.NOT_COMPLETED),
+        }
+        labels = {
+            "approve": (gettext("Approve"), gettext("Approve (waiting list when the course is full)")),
+            "reject": (gettext("Reject, with a reason"), gettext("Reject")),
+            "complete": (
+                (gettext("Correct the result"), gettext("Save the corrected result"))
+                if enrolment.state == S.COMPLETED
+                else (gettext("Mark completed"), gettext("Mark completed"))
+            ),
+            "not_completed": (gettext("Mark not completed"), gettext("Mark not completed")),
+        }
+        return [
+            Decision(
+                name=name,
+                title=labels[name][0],
+                button=labels[name][1],
+                form=self._decision_form(name, enrolment),
+                url=reverse("admin:courses_enrolment_decide", args=[enrolment.pk, name]),
+                primary=name == "approve",
+            )
+            for name in self.DECISIONS
+            if possible[name]
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        enrolment = self.get_object(request, unquote(object_id))
+        extra: dict[str, Any] = {**(extra_context or {})}
+        if enrolment is not None:
+            # Every field is read-only: 保存 would change nothing. Decisions are the page's buttons.
+            extra.update(
+                decisions=self._decisions(request, enrolment),
+                show_save=False,
+                show_save_and_continue=False,
+                show_save_and_add_another=False,
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def decide_view(self, request: HttpRequest, object_id: str, decision: str) -> HttpResponse:
+        """One decision from the enrolment's page (POST, CSRF-checked by the admin): the service
+        the list action calls, a message, an admin log entry, and back to the page.
+
+        The form carries the state the page showed: if the enrolment has moved on since (another
+        HR officer, the person withdrawing), nothing is done and the page says so.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if decision not in self.DECISIONS:
+            raise Http404
+        enrolment = self.get_object(request, unquote(object_id))
+        if enrolment is None:
+            raise Http404
+        if not self.has_change_permission(request, enrolment):
+            raise PermissionDenied
+        page = HttpResponseRedirect(reverse("admin:courses_enrolment_change", args=[enrolment.pk]))
+        if request.POST.get("expected_state") != enrolment.state:
+            self.message_user(
+                request,
+                gettext(
+                    "This enrolment changed while the page was open: it is now “%(state)s”. Nothing was done; "
+                    "check the history below and decide again."
+                )
+                % {"state": enrolment.get_state_display()},
+                messages.WARNING,
+            )
+            return page
+        form = self._decision_form(decision, enrolment, request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    self.message_user(request, error, messages.ERROR)
+            return page
+        actor = request.user
+        data = form.cleaned_data
+        try:
+            if decision == "approve":
+                result = enrolment_approve(enrolment=enrolment, actor=actor, comment=data["comment"])  # type: ignore[arg-type]
+                if result.state == S.APPROVED:
+                    done, log = gettext("Approved."), gettext("Approved")
+                else:
+                    done = gettext("The course is full: the enrolment is on the waiting list.")
+                    log = gettext("Put on the waiting list (course full)")
+            elif decision == "reject":
+                enrolment_reject(enrolment=enrolment, actor=actor, reason=data["reason"])  # type: ignore[arg-type]
+                done, log = gettext("Rejected."), gettext("Rejected: %(reason)s") % {"reason": data["reason"]}
+            elif decision == "complete":
+                changed = enrolment_complete(
+                    enrolment=enrolment,
+                    actor=actor,  # type: ignore[arg-type]
+                    completed_on=data["completed_on"],
+                    grade=data["grade"],
+                    result_note=data["result_note"],
+                    date_reason=data["date_reason"],
+                )
+                if not changed:
+                    self.message_user(request, gettext("That is already recorded; nothing changed."), messages.INFO)
+                    return page
+                day = date_format(data["completed_on"], "DATE_FORMAT")
+                done = gettext("Marked completed on %(date)s.") % {"date": day}
+                log = gettext("Marked completed (%(date)s)") % {"date": day}
+            else:
+                enrolment_mark_not_completed(enrolment=enrolment, actor=actor, comment=data["comment"])  # type: ignore[arg-type]
+                done, log = gettext("Marked not completed."), gettext("Marked not completed")
+        except EnrolmentPermissionError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except EnrolmentError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return page
+        log_admin_change(request, [enrolment], log)
+        self.message_user(request, done, messages.SUCCESS)
+        return page

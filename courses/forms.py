@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Course, Delivery, Provider, Skill, UseType
@@ -98,6 +98,12 @@ class HeadDecisionForm(forms.Form):
         return data
 
 
+class ApproveForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment (optional)"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -108,9 +114,19 @@ class CompleteForm(forms.Form):
     )
     grade = forms.CharField(label=_("Grade"), max_length=20, required=False, help_text=_("e.g. 優, A, 合格, 85"))
     result_note = forms.CharField(label=_("Result"), max_length=200, required=False)
+    date_reason = forms.CharField(
+        label=_("Reason for a date before the course starts"),
+        max_length=500,
+        required=False,
+        help_text=_("Needed only when the completion date is before the course starts; it is kept in the history."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, latest_start: dt.date | None = None, **kwargs: Any) -> None:
+        """``latest_start``: the latest start date among the courses concerned, so that the form
+        asks for the reason at once instead of the service refusing each enrolment."""
         super().__init__(*args, **kwargs)
+        self.latest_start = latest_start
         self.fields["completed_on"].initial = timezone.localdate()
 
     def clean_completed_on(self) -> dt.date:
@@ -118,6 +134,17 @@ class CompleteForm(forms.Form):
         if day > timezone.localdate():
             raise forms.ValidationError(_("The completion date cannot be in the future."))
         return day
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        day = data.get("completed_on")
+        if day and self.latest_start and day < self.latest_start and not (data.get("date_reason") or "").strip():
+            self.add_error(
+                "date_reason",
+                _("The date is before the course starts (%(start)s): say why, or correct the date.")
+                % {"start": formats.date_format(self.latest_start, "DATE_FORMAT")},
+            )
+        return data
 
 
 class NotCompletedForm(forms.Form):

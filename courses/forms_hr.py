@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from staff.models import EmploymentType, JobFamily, PositionGrade
+from staff.models import EmploymentType, JobFamily, PositionGrade, RecordAccess
 
 from .insight import HELP_SKILL_HOLDING, HELP_VALID_ONLY, Dept, fiscal_year_label, fiscal_year_of
 from .models import Skill, SkillLevel
@@ -109,3 +109,19 @@ class DashboardForm(forms.Form):
 class AccessLogForm(forms.Form):
     person = forms.CharField(label=_("Whose record (employee number)"), required=False, max_length=20)
     viewer = forms.CharField(label=_("Viewed by (employee number)"), required=False, max_length=20)
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), required=False, choices=[("", _("Any")), *RecordAccess.Purpose.choices]
+    )
+    date_from = forms.DateField(
+        label=_("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data

@@ -45,7 +45,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from badges.models import Award, BadgeClass, ExternalBadge
 from staff import roles
-from staff.models import Assignment, Department, StaffMember
+from staff.models import Assignment, Department, RecordAccess, StaffMember
 from staff.selectors import headed_department_paths, is_hr, user_has_role
 
 from .models import (
@@ -65,9 +65,9 @@ from .models import (
 S = EnrolmentState
 
 #: RecordAccess purposes written by the HR insight pages (the admin filters by these).
-PURPOSE_HR = "HR people search"
-PURPOSE_HEAD = "所属長による確認"
-PURPOSE_EXPORT = "export"
+PURPOSE_HR = RecordAccess.Purpose.HR_SEARCH
+PURPOSE_HEAD = RecordAccess.Purpose.HEAD_REVIEW
+PURPOSE_EXPORT = RecordAccess.Purpose.EXPORT
 
 #: An export never holds more people than this; HR narrows the search instead.
 EXPORT_MAX_ROWS = 10_000
@@ -210,6 +210,22 @@ class DepartmentIndex:
         if scope.is_hr:
             return sorted((d for d in self.by_pk.values() if d.parent_id is None), key=lambda d: d.path)
         return [self.by_path[p] for p in scope.paths if p in self.by_path]
+
+    def group_for(self, dept: Dept, scope: Scope) -> Dept:
+        """The row a person of ``dept`` counts in, in a table "by department": HR's are the
+        divisions (部); a head's are the departments they head and the units just below them
+        (福祉政策課 itself, 福祉政策課 › 企画係), since a whole 部 says nothing to a head of one 課."""
+        chain = self.ancestors(dept) or [dept]
+        if not scope.is_hr:
+            for i, ancestor in enumerate(chain):
+                if ancestor.path in scope.paths:
+                    return chain[min(i + 1, len(chain) - 1)]
+        return chain[0]
+
+    def label_within(self, dept: Dept, scope: Scope) -> str:
+        """``dept``'s name from the top of the scope down: 福祉部 for HR, 福祉政策課 › 企画係 for its head."""
+        names = [d.display_name for d in self.ancestors(dept) if scope.covers(d.path)]
+        return " › ".join(names) or dept.display_name
 
 
 # --- Evidence building blocks -------------------------------------------------------------
@@ -946,7 +962,8 @@ def dashboard(
         (str(label), sum(series.requests[value]), sum(series.completions[value])) for value, label in UseType.choices
     ]
 
-    # 4. Badges issued in the period by the holder's current division (部), and by what they were
+    # 4. Badges issued in the period by the holder's current division (部; for a head, the
+    #    departments they head and the units below: DepartmentIndex.group_for), and by what they were
     #    issued for and fiscal year: one GROUP BY over AwardUse (kept by courses.holdings), which
     #    holds each issued award's holder, date and use type, so no award is joined to its
     #    enrolment here (that join cost ~0.5 s for three fiscal years of the whole city).
@@ -967,7 +984,7 @@ def dashboard(
         by_kind[kind if kind in by_kind else AwardUse.Kind.OTHER][i] += k
         dept = departments.by_pk.get(dept_pk) if dept_pk else None
         if dept is not None:
-            by_division[departments.ancestors(dept)[0].pk] += k
+            by_division[departments.group_for(dept, scope).pk] += k
     badges_by_use_type = [
         (str(label), by_kind[kind])
         for kind, label in AwardUse.Kind.choices

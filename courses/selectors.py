@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from dataclasses import dataclass
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from badges.models import Award, ExternalBadge
+from badges.record import Completion
 from staff.models import StaffMember
 from staff.selectors import staff_headed_by
 
 from .models import (
     CLOSED_STATES,
     SEAT_STATES,
+    WAITLIST_ORDER,
     Course,
     CourseQuerySet,
     CourseSkill,
@@ -23,6 +29,7 @@ from .models import (
     EnrolmentEvent,
     EnrolmentState,
     Programme,
+    Skill,
     UseType,
 )
 
@@ -243,6 +250,63 @@ def enrolments_for_staff(staff: StaffMember) -> QuerySet[Enrolment]:
     )
 
 
+def skill_display_names(codes: set[str]) -> dict[str, str]:
+    """Skill names in the page's language, by code (for the training record)."""
+    return {s.code: s.display_name for s in Skill.objects.filter(code__in=codes).only("code", "name", "name_en")}
+
+
+def record_completions(staff: StaffMember) -> list[Completion]:
+    """A person's completed courses for the training record (badges.record joins each to its
+    badge by the source key ``enrolment:<pk>`` the badge was requested under). One query;
+    titles and providers in the page's language."""
+    rows = (
+        Enrolment.objects.filter(staff=staff, state=EnrolmentState.COMPLETED, completed_on__isnull=False)
+        .select_related("course", "course__provider")
+        .only(
+            "completed_on",
+            "grade",
+            "course__title",
+            "course__title_en",
+            "course__hours",
+            "course__credits",
+            "course__provider__name",
+            "course__provider__name_en",
+        )
+        .order_by("-completed_on", "-pk")
+    )
+    return [
+        Completion(
+            source_key=f"enrolment:{e.pk}",
+            title=e.course.display_title,
+            provider=e.course.provider.display_name,
+            completed_on=e.completed_on,  # type: ignore[arg-type]  # filtered: never null here
+            grade=e.grade,
+            hours=e.course.hours,
+            credits=e.course.credits,
+        )
+        for e in rows
+    ]
+
+
+def waitlist_positions(staff: StaffMember) -> dict[int, int]:
+    """The person's waiting enrolments, each with its place on its course's waiting list (1: the
+    next free seat is theirs), in the order seats are given (``WAITLIST_ORDER``). One query."""
+    W = EnrolmentState.WAITLISTED
+    mine = Enrolment.objects.filter(staff=staff, state=W).values("course_id")
+    queue = (
+        Enrolment.objects.filter(course_id__in=mine, state=W)
+        .order_by("course_id", *WAITLIST_ORDER)
+        .values_list("pk", "course_id", "staff_id")
+    )
+    positions: dict[int, int] = {}
+    place: dict[int, int] = {}
+    for pk, course_id, staff_id in queue:
+        place[course_id] = place.get(course_id, 0) + 1
+        if staff_id == staff.pk:
+            positions[pk] = place[course_id]
+    return positions
+
+
 def enrolments_for_head(head: StaffMember) -> QuerySet[Enrolment]:
     """Enrolments of the people a head of section heads (their departments and below)."""
     return (
@@ -283,3 +347,59 @@ def heads_of_section_for(staff: StaffMember) -> list[StaffMember]:
         .exclude(pk=staff.pk)
         .distinct()
     )
+
+
+# --- HR's to-do on the admin index ----------------------------------------------------------
+
+
+#: "Awaiting HR": recommended by the head of section, or waiting for a seat (the admin's filter).
+AWAITING_HR_STATES = (EnrolmentState.RECOMMENDED, EnrolmentState.WAITLISTED)
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    """One line of HR's to-do: what is waiting, how many, and the admin list that shows them."""
+
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+def hr_todo(*, user: StaffMember) -> list[TodoItem]:
+    """What waits for HR, for the admin index: only the lists ``user`` may view.
+
+    Each count is the number of rows of the filtered change list its link opens (the same
+    filter), so the number HR sees is the number HR finds. Three COUNT queries on indexed
+    status columns.
+    """
+    items: list[TodoItem] = []
+    if user.has_perm("courses.view_enrolment"):
+        items.append(
+            TodoItem(
+                key="awaiting_hr",
+                label=gettext("Requests awaiting HR (recommended or waiting)"),
+                count=Enrolment.objects.filter(state__in=AWAITING_HR_STATES).count(),
+                url=reverse("admin:courses_enrolment_changelist") + "?state=awaiting_hr",
+            )
+        )
+    if user.has_perm("badges.view_award"):
+        items.append(
+            TodoItem(
+                key="failed_awards",
+                label=gettext("Badges whose issuing failed"),
+                count=Award.objects.filter(status=Award.Status.FAILED).count(),
+                url=reverse("admin:badges_award_changelist") + f"?status={Award.Status.FAILED}",
+            )
+        )
+    if user.has_perm("badges.view_externalbadge"):
+        items.append(
+            TodoItem(
+                key="external_to_confirm",
+                label=gettext("External badges to confirm"),
+                count=ExternalBadge.objects.filter(status=ExternalBadge.Status.SUBMITTED).count(),
+                url=reverse("admin:badges_externalbadge_changelist")
+                + f"?status__exact={ExternalBadge.Status.SUBMITTED}",
+            )
+        )
+    return items

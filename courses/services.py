@@ -33,6 +33,7 @@ from staff.selectors import is_hr, staff_headed_by
 from .holdings import skill_holdings_refresh, skill_holdings_refresh_for_courses
 from .models import (
     SEAT_STATES,
+    WAITLIST_ORDER,
     Course,
     CourseSkill,
     Enrolment,
@@ -41,7 +42,9 @@ from .models import (
     Programme,
     Skill,
 )
+from .notifications import hr_notify_recommended
 from .selectors import heads_of_section_for
+from .skill_framework import skill_public_url
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,46 @@ def _today() -> dt.date:
 
 def _date(day: dt.date | None) -> str:
     return formats.date_format(day, "DATE_FORMAT") if day else ""
+
+
+def _refuse_future(completed_on: dt.date, today: dt.date) -> None:
+    if completed_on > today:
+        raise EnrolmentError(gettext("The completion date cannot be in the future."))
+
+
+def _completion_date_note(*, course: Course, completed_on: dt.date, today: dt.date, date_reason: str) -> str:
+    """Check a completion date against the calendar and the course; return what the history records.
+
+    The badge states this date as the day of achievement, so it must be plausible:
+
+    * never in the future (a badge cannot attest what has not happened yet);
+    * not before the course starts, unless HR gives a reason (a course moved earlier than the
+      catalogue says, credit for an equivalent course taken before); the reason is returned,
+      with the dates, for the enrolment's history.
+
+    ``course`` is the locked row, so the start date is the one the decision is taken against.
+    """
+    _refuse_future(completed_on, today)
+    if course.starts_on is None or completed_on >= course.starts_on:
+        return ""
+    reason = date_reason.strip()
+    if not reason:
+        raise EnrolmentError(
+            gettext(
+                "The completion date %(date)s is before the course starts (%(start)s). Correct the date, "
+                "or give the reason for this date (on the enrolment's page or in the action's form)."
+            )
+            % {"date": _date(completed_on), "start": _date(course.starts_on)}
+        )
+    return gettext("Completion date %(date)s is before the course start (%(start)s): %(reason)s") % {
+        "date": _date(completed_on),
+        "start": _date(course.starts_on),
+        "reason": reason,
+    }
+
+
+def _join(*parts: str) -> str:
+    return " / ".join(p for p in parts if p)
 
 
 # --- Permissions ------------------------------------------------------------------------
@@ -175,7 +218,7 @@ def _promote_waitlisted(course: Course) -> list[Enrolment]:
         nxt = (
             Enrolment.objects.select_for_update()
             .filter(course=course, state=S.WAITLISTED)
-            .order_by("recommended_at", "requested_at", "pk")
+            .order_by(*WAITLIST_ORDER)
             .first()
         )
         if nxt is None:
@@ -188,14 +231,14 @@ def _promote_waitlisted(course: Course) -> list[Enrolment]:
 
 
 def _evidence(enrolment: Enrolment) -> dict[str, Any]:
+    """What the award's badge says was completed. The grade is kept apart (``result``): the
+    badge states it only where its class publishes grades (badges/grades.py)."""
     course = enrolment.course
     narrative = gettext("Completed “%(title)s” (%(provider)s, %(term)s).") % {
         "title": course.title,
         "provider": course.provider.name,
         "term": course.term or _date(course.starts_on),
     }
-    if enrolment.grade:
-        narrative += " " + gettext("Grade: %(grade)s") % {"grade": enrolment.grade}
     return {
         "name": course.title,
         "narrative": narrative,
@@ -294,13 +337,19 @@ def enrolment_withdraw(
 
 
 @transaction.atomic
-def enrolment_recommend(*, enrolment: Enrolment, actor: StaffMember, comment: str = "") -> Enrolment:
-    """The head of section releases the person for the course; the request goes to HR."""
+def enrolment_recommend(
+    *, enrolment: Enrolment, actor: StaffMember, comment: str = "", notify_hr: bool = True
+) -> Enrolment:
+    """The head of section releases the person for the course; the request goes to HR, which is
+    told by email (``courses.notifications``; ``notify_hr=False`` when the caller tells HR of a
+    whole batch at once)."""
     _require_head_of(actor, enrolment.staff_id)
     _course, fresh = _lock(enrolment)
     _move(fresh, S.RECOMMENDED, actor=actor, comment=comment.strip())
     _notify(fresh, comment.strip())
     _sync(enrolment, fresh)
+    if notify_hr:
+        hr_notify_recommended(enrolments=[enrolment], head=actor, comment=comment.strip())
     return fresh
 
 
@@ -381,6 +430,7 @@ def enrolment_complete(
     grade: str = "",
     result_note: str = "",
     comment: str = "",
+    date_reason: str = "",
 ) -> bool:
     """Record that the person completed the course; returns True if anything changed.
 
@@ -389,17 +439,24 @@ def enrolment_complete(
        last course of a programme); its task is queued after the commit.
     2. Already completed: a different grade or date corrects the record (and is recorded in
        the history); the same values change nothing. No second award is ever requested.
+
+    The date is checked under the lock (``_completion_date_note``): never in the future, and
+    before the course starts only with ``date_reason``, which the history records.
     """
     _require_hr(actor)
     today = _today()
     completed_on = completed_on or today
-    if completed_on > today:
-        raise EnrolmentError(gettext("The completion date cannot be in the future."))
+    _refuse_future(completed_on, today)  # before taking any lock: the same refusal whatever the course
     grade, result_note = grade.strip(), result_note.strip()
-    _course, fresh = _lock(enrolment)
+    course, fresh = _lock(enrolment)
     if fresh.state == S.COMPLETED:
         changed = (fresh.grade, fresh.result_note, fresh.completed_on) != (grade, result_note, completed_on)
         if changed:
+            date_note = ""
+            if completed_on != fresh.completed_on:
+                date_note = _completion_date_note(
+                    course=course, completed_on=completed_on, today=today, date_reason=date_reason
+                )
             fresh.grade, fresh.result_note, fresh.completed_on = grade, result_note, completed_on
             fresh.save()
             EnrolmentEvent.objects.create(
@@ -407,15 +464,18 @@ def enrolment_complete(
                 from_state=S.COMPLETED,
                 to_state=S.COMPLETED,
                 actor=actor,
-                comment=comment.strip() or gettext("Result corrected: %(grade)s") % {"grade": grade or "—"},
+                comment=_join(
+                    comment.strip() or gettext("Result corrected: %(grade)s") % {"grade": grade or "—"}, date_note
+                ),
             )
             skill_holdings_refresh(staff_ids=[fresh.staff_id])  # the first completion date may move
         _sync(enrolment, fresh)
         return changed
     if not fresh.can_become(S.COMPLETED):
         raise _refusal(fresh, S.COMPLETED)
+    date_note = _completion_date_note(course=course, completed_on=completed_on, today=today, date_reason=date_reason)
     fresh.grade, fresh.result_note, fresh.completed_on = grade, result_note, completed_on
-    _move(fresh, S.COMPLETED, actor=actor, comment=comment.strip())
+    _move(fresh, S.COMPLETED, actor=actor, comment=_join(comment.strip(), date_note))
     _request_awards([fresh])
     skill_holdings_refresh(staff_ids=[fresh.staff_id])
     _notify(fresh, comment.strip())
@@ -479,6 +539,34 @@ def enrolments_bulk_reject(*, enrolments: Iterable[Enrolment], actor: StaffMembe
     )
 
 
+def enrolments_bulk_recommend(*, enrolments: Iterable[Enrolment], actor: StaffMember, comment: str = "") -> BulkOutcome:
+    """The head of section recommends several requests at once (the approvals page).
+
+    One transaction per request, each taking the module's lock order (its course, then the
+    enrolment), as HR's bulk actions do: a batch never holds two course locks at once, so it
+    cannot deadlock with an approval of another course, and one request that cannot be
+    recommended (withdrawn meanwhile, decided by another head) does not hold up the others.
+    A request already recommended is ``unchanged`` (a second submit of the same form changes
+    nothing and sends nothing); any other refusal is in ``errors`` with its reason.
+    HR gets one email for the whole batch, written after the last recommendation.
+    """
+    outcome = BulkOutcome()
+    for enrolment in sorted(enrolments, key=lambda e: (e.requested_at, e.pk)):
+        try:
+            enrolment_recommend(enrolment=enrolment, actor=actor, comment=comment, notify_hr=False)
+            outcome.done.append(enrolment)  # the caller's object, now recommended (with its staff loaded)
+        except EnrolmentError as exc:
+            state = Enrolment.objects.filter(pk=enrolment.pk).values_list("state", flat=True).first()
+            if state == S.RECOMMENDED and not isinstance(exc, EnrolmentPermissionError):
+                outcome.unchanged.append(enrolment)
+            else:
+                outcome.errors.append((enrolment, exc.message))
+    if outcome.done:
+        with transaction.atomic():
+            hr_notify_recommended(enrolments=outcome.done, head=actor, comment=comment.strip())
+    return outcome
+
+
 #: Enrolments per transaction in a bulk completion: the first badges are being issued while
 #: later chunks are still being written, and a failure loses at most one chunk's work.
 COMPLETE_CHUNK = 500
@@ -491,9 +579,12 @@ def enrolments_bulk_complete(
     completed_on: dt.date | None = None,
     grade: str = "",
     result_note: str = "",
+    date_reason: str = "",
 ) -> BulkOutcome:
     """Mark many enrolments completed (HR's admin action): what ``enrolment_complete`` does for
-    one, set-based, ``COMPLETE_CHUNK`` enrolments per transaction.
+    one, set-based, ``COMPLETE_CHUNK`` enrolments per transaction. The same date rule applies
+    to each (``_completion_date_note``): a course that starts after the date is refused for
+    that enrolment unless ``date_reason`` is given, and then the reason is in its history.
 
     Per chunk: lock its courses then its enrolments (the module's lock order), refuse those
     that cannot be completed (each with its reason), write the new states, their history, the
@@ -507,9 +598,10 @@ def enrolments_bulk_complete(
     ordered = sorted(enrolments, key=lambda e: (e.recommended_at or e.requested_at, e.pk))
     today = _today()
     completed_on = completed_on or today
-    if completed_on > today:
-        message = gettext("The completion date cannot be in the future.")
-        outcome.errors.extend((e, message) for e in ordered)
+    try:
+        _refuse_future(completed_on, today)
+    except EnrolmentError as exc:
+        outcome.errors.extend((e, exc.message) for e in ordered)
         return outcome
     for start in range(0, len(ordered), COMPLETE_CHUNK):
         _complete_chunk(
@@ -518,6 +610,8 @@ def enrolments_bulk_complete(
             completed_on=completed_on,
             grade=grade.strip(),
             result_note=result_note.strip(),
+            date_reason=date_reason.strip(),
+            today=today,
             outcome=outcome,
         )
     return outcome
@@ -531,6 +625,8 @@ def _complete_chunk(
     completed_on: dt.date,
     grade: str,
     result_note: str,
+    date_reason: str,
+    today: dt.date,
     outcome: BulkOutcome,
 ) -> None:
     courses = {
@@ -556,25 +652,43 @@ def _complete_chunk(
             continue
         fresh.course = courses[fresh.course_id]
         if fresh.state == S.COMPLETED:
-            changed = enrolment_complete(
-                enrolment=given, actor=actor, completed_on=completed_on, grade=grade, result_note=result_note
-            )
+            try:
+                changed = enrolment_complete(
+                    enrolment=given,
+                    actor=actor,
+                    completed_on=completed_on,
+                    grade=grade,
+                    result_note=result_note,
+                    date_reason=date_reason,
+                )
+            except EnrolmentError as exc:
+                outcome.errors.append((given, exc.message))
+                continue
             (outcome.done if changed else outcome.unchanged).append(given)
             continue
         if not fresh.can_become(S.COMPLETED):
             outcome.errors.append((given, _refusal(fresh, S.COMPLETED).message))
             continue
-        completing.append((given, fresh))
+        try:
+            date_note = _completion_date_note(
+                course=fresh.course, completed_on=completed_on, today=today, date_reason=date_reason
+            )
+        except EnrolmentError as exc:
+            outcome.errors.append((given, exc.message))
+            continue
+        completing.append((given, fresh, date_note))
     if not completing:
         return
     events = []
-    for _given, fresh in completing:
+    for _given, fresh, date_note in completing:
         events.append(
-            EnrolmentEvent(enrolment=fresh, from_state=fresh.state, to_state=S.COMPLETED, actor=actor, at=now)
+            EnrolmentEvent(
+                enrolment=fresh, from_state=fresh.state, to_state=S.COMPLETED, actor=actor, at=now, comment=date_note
+            )
         )
         fresh.state, fresh.grade, fresh.result_note = S.COMPLETED, grade, result_note
         fresh.completed_on, fresh.updated_at = completed_on, now
-    completed = [fresh for _given, fresh in completing]
+    completed = [fresh for _given, fresh, _note in completing]
     # The same values for every row: one plain UPDATE (bulk_update would build a CASE per row).
     Enrolment.objects.filter(pk__in=[fresh.pk for fresh in completed]).update(
         state=S.COMPLETED, grade=grade, result_note=result_note, completed_on=completed_on, updated_at=now
@@ -583,7 +697,7 @@ def _complete_chunk(
     skill_holdings_refresh(staff_ids=[fresh.staff_id for fresh in completed])
     _request_awards(completed)
     emails_send_many_on_commit([(fresh.staff, "enrolment-decision", _email_context(fresh)) for fresh in completed])
-    for given, fresh in completing:
+    for given, fresh, _note in completing:
         _sync(given, fresh)
         outcome.done.append(given)
 
@@ -688,7 +802,9 @@ def _alignment(course: Course, course_skill: CourseSkill) -> dict[str, str]:
         level = str(course_skill.get_level_display())
     return {
         "targetName": skill.name,
-        "targetUrl": f"{settings.PORTAL_BASE_URL}{reverse('courses:detail', args=[course.code])}#skill-{skill.code}",
+        # The skill's public page: verifiers and wallets follow this link, and the course page
+        # is for signed-in staff only. Badges already issued keep the link they were signed with.
+        "targetUrl": skill_public_url(skill.code),
         "targetCode": skill.code,
         "targetFramework": SKILL_FRAMEWORK,
         "targetDescription": f"{skill.description}（{level}）" if skill.description else level,

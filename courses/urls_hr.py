@@ -16,4 +16,5 @@ urlpatterns = [
     path("people/<str:employee_number>/", views_hr.person_profile, name="profile"),
     path("skills/", views_hr.skill_matrix, name="matrix"),
     path("access-log/", views_hr.access_log, name="access_log"),
+    path("access-log/export.csv", views_hr.access_log_export, name="access_log_export"),
 ]

@@ -14,12 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from staff.models import RecordAccess, StaffMember
 from staff.selectors import is_hr
@@ -291,7 +293,9 @@ def _percent(value: float | int) -> str:
     return f"{value:.0f}%"
 
 
-def _dashboard_charts(d: insight.Dashboard) -> list[charts.Chart]:
+def _dashboard_charts(
+    d: insight.Dashboard, scope: insight.Scope, departments: insight.DepartmentIndex
+) -> list[charts.Chart]:
     months = [_month_label(m) for m in d.months]
     period = _("%(start)s to %(end)s") % {
         "start": insight.fiscal_year_label(d.fy_from),
@@ -412,10 +416,16 @@ def _dashboard_charts(d: insight.Dashboard) -> list[charts.Chart]:
         )
     )
 
-    labels = [dept.display_name for dept, _n in d.badges_by_department]
+    labels = [departments.label_within(dept, scope) for dept, _n in d.badges_by_department]
     s = charts.Series(_("Badges issued"), [n for _dept, n in d.badges_by_department])
     title = _("Badges issued by department")
-    desc = _("Bar chart, %(period)s, by the holder's current division.") % {"period": period}
+    if scope.is_hr:
+        desc = _("Bar chart, %(period)s, by the holder's current division.") % {"period": period}
+    else:
+        desc = _(
+            "Bar chart, %(period)s, by the holder's current department: "
+            "the departments you head and the units below them."
+        ) % {"period": period}
     out.append(
         charts.Chart(
             "badges-department",
@@ -508,6 +518,14 @@ def _dashboard_charts(d: insight.Dashboard) -> list[charts.Chart]:
     return out
 
 
+def _dashboard_heading(scope: insight.Scope, departments: insight.DepartmentIndex) -> str:
+    """HR sees the whole city; a head sees the departments they head, so the page says which."""
+    if scope.is_hr:
+        return _("Learning across the city")
+    names = pgettext("list separator", ", ").join(d.display_name for d in departments.roots(scope))
+    return _("Learning in %(departments)s") % {"departments": names}
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
@@ -522,8 +540,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "scope": scope,
             "form": form,
             "dashboard": data,
-            "charts": _dashboard_charts(data),
+            "charts": _dashboard_charts(data, scope, departments),
             "period": (insight.fiscal_year_label(fy_from), insight.fiscal_year_label(fy_to)),
+            "heading": _dashboard_heading(scope, departments),
         },
     )
 
@@ -531,20 +550,48 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # --- Access log (HR only) -----------------------------------------------------------------
 
 
-@login_required
-def access_log(request: HttpRequest) -> HttpResponse:
+def _access_log_entries(request: HttpRequest) -> tuple[AccessLogForm, QuerySet[RecordAccess]]:
+    """The log as filtered by the page's form (HR only); the page and its export show the same rows."""
     if not is_hr(request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     form = AccessLogForm(request.GET or None)
     entries = RecordAccess.objects.select_related("viewer", "subject").order_by("-at", "-pk")
     if form.is_valid():
-        if form.cleaned_data["person"]:
-            entries = entries.filter(subject__employee_number=form.cleaned_data["person"].strip())
-        if form.cleaned_data["viewer"]:
-            entries = entries.filter(viewer__employee_number=form.cleaned_data["viewer"].strip())
+        data = form.cleaned_data
+        if data["person"]:
+            entries = entries.filter(subject__employee_number=data["person"].strip())
+        if data["viewer"]:
+            entries = entries.filter(viewer__employee_number=data["viewer"].strip())
+        if data["purpose"]:
+            entries = entries.filter(purpose=data["purpose"])
+        # Days in Japan time (the current time zone), both ends included.
+        if data["date_from"]:
+            entries = entries.filter(at__date__gte=data["date_from"])
+        if data["date_to"]:
+            entries = entries.filter(at__date__lte=data["date_to"])
+    return form, entries
+
+
+@login_required
+def access_log(request: HttpRequest) -> HttpResponse:
+    form, entries = _access_log_entries(request)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "courses/hr/access_log.html",
         {"form": form, "page": page, "query": _query_without(request, "page")},
     )
+
+
+@login_required
+def access_log_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered log as CSV (UTF-8 with a BOM, Japanese headers and labels, like the people
+    export), streamed: a year of the log does not have to fit in memory."""
+    _form, entries = _access_log_entries(request)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        exports.access_log_csv(entries.iterator(chunk_size=2000)), content_type=exports.CSV_CONTENT_TYPE
+    )
+    response["Content-Disposition"] = f'attachment; filename="record-access-log-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

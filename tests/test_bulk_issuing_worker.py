@@ -14,7 +14,7 @@ from badges.models import Award
 from courses.models import Enrolment
 from courses.services import enrolments_bulk_complete
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, today
+from tests.courses.factories import make_badge_class, make_enrolment, make_started_course, today
 from tests.factories import make_staff
 from tests.worker import running_worker, sent_emails, wait_for
 
@@ -26,7 +26,7 @@ N = 45
 def test_a_bulk_completion_is_issued_in_batches_before_any_email_and_each_email_goes_once(
     carol, signing_key, private_queue, tmp_path
 ):
-    lecture, course = make_course(), make_course(badge_class=make_badge_class())
+    lecture, course = make_started_course(), make_started_course(badge_class=make_badge_class())
     people = [make_staff(family_name="渡邉", given_name=f"﨑子{i}") for i in range(N)]
     for person in people:
         make_enrolment(staff=person, course=lecture, state="approved")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from badges.models import Award
 from courses.models import Enrolment
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_badge_class, make_course, make_enrolment
+from tests.courses.factories import make_badge_class, make_enrolment, make_started_course
 from tests.factories import make_staff
 from tests.worker import running_worker, sent_emails, wait_for
 
@@ -84,7 +84,7 @@ def test_completions_made_while_redis_is_down_are_saved_and_issued_once_it_is_ba
     client, carol, signing_key, private_redis, tmp_path, caplog
 ):
     badge = make_badge_class(name="防災リーダー研修 修了")
-    course = make_course(code="BOSAI-1", title="防災リーダー研修", badge_class=badge, capacity=200)
+    course = make_started_course(code="BOSAI-1", title="防災リーダー研修", badge_class=badge, capacity=200)
     learners = [make_staff() for _ in range(100)]
     enrolments = [make_enrolment(staff=person, course=course, state="approved") for person in learners]
 

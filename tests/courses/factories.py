@@ -56,6 +56,13 @@ def make_course(*, skills: dict[Skill, int] | None = None, **fields: Any) -> Cou
     return course
 
 
+def make_started_course(**fields: Any) -> Course:
+    """A course already under way (started a month ago): its completions can be recorded today
+    (``courses.services`` refuses a completion date before the course starts, without a reason)."""
+    fields.setdefault("starts_on", today() - dt.timedelta(days=30))
+    return make_course(**fields)
+
+
 def make_issuer() -> Issuer:
     issuer, _ = Issuer.objects.get_or_create(
         is_default=True,

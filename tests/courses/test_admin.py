@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from badges.models import Award
 from courses.models import Enrolment
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, today
+from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_started_course, today
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def test_bulk_reject_asks_for_a_reason_first(hr_client, alice, dave):
 def test_bulk_mark_completed_records_the_result_and_requests_one_award_each(
     hr_client, alice, dave, award_enqueued, django_capture_on_commit_callbacks
 ):
-    course = make_course(badge_class=make_badge_class())
+    course = make_started_course(badge_class=make_badge_class())
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in (alice, dave)]
     data = {"apply": "1", "completed_on": today().isoformat(), "grade": "A", "result_note": "レポート合格"}
     with django_capture_on_commit_callbacks(execute=True):

@@ -16,7 +16,7 @@ from courses import services
 from courses.models import Enrolment, EnrolmentEvent
 from courses.services import enrolments_bulk_complete
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_programme, today
+from tests.courses.factories import make_badge_class, make_enrolment, make_programme, make_started_course, today
 from tests.factories import make_staff
 
 
@@ -27,7 +27,7 @@ def _people(n: int) -> list:  # type: ignore[type-arg]
 def test_a_bulk_completion_records_history_awards_and_emails_once_each(
     carol, award_enqueued, emails_dispatched, django_capture_on_commit_callbacks
 ):
-    course = make_course(badge_class=make_badge_class())
+    course = make_started_course(badge_class=make_badge_class())
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in _people(7)]
     with django_capture_on_commit_callbacks(execute=True):
         outcome = enrolments_bulk_complete(
@@ -50,7 +50,7 @@ def test_a_bulk_completion_records_history_awards_and_emails_once_each(
 def test_marking_the_same_enrolments_completed_again_changes_nothing(
     carol, award_enqueued, django_capture_on_commit_callbacks
 ):
-    course = make_course(badge_class=make_badge_class())
+    course = make_started_course(badge_class=make_badge_class())
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in _people(3)]
     with django_capture_on_commit_callbacks(execute=True):
         enrolments_bulk_complete(enrolments=enrolments, actor=carol, completed_on=today())
@@ -63,7 +63,7 @@ def test_marking_the_same_enrolments_completed_again_changes_nothing(
 
 
 def test_a_mixed_selection_completes_what_it_can_and_says_why_not_for_the_rest(carol, award_enqueued):
-    course = make_course(badge_class=make_badge_class())
+    course = make_started_course(badge_class=make_badge_class())
     a, b, c, d = _people(4)
     approved = make_enrolment(staff=a, course=course, state="approved")
     requested = make_enrolment(staff=b, course=course, state="requested")
@@ -84,14 +84,14 @@ def test_a_mixed_selection_completes_what_it_can_and_says_why_not_for_the_rest(c
 
 
 def test_a_future_completion_date_is_refused_for_every_enrolment(carol):
-    enrolments = [make_enrolment(staff=p, course=make_course(), state="approved") for p in _people(2)]
+    enrolments = [make_enrolment(staff=p, course=make_started_course(), state="approved") for p in _people(2)]
     outcome = enrolments_bulk_complete(enrolments=enrolments, actor=carol, completed_on=today() + dt.timedelta(days=1))
     assert [reason for _, reason in outcome.errors] == ["修了日に未来の日付は指定できません。"] * 2
     assert not Enrolment.objects.filter(state="completed").exists()
 
 
 def test_only_hr_may_complete_in_bulk(alice, bob):
-    enrolment = make_enrolment(staff=alice, course=make_course(), state="approved")
+    enrolment = make_enrolment(staff=alice, course=make_started_course(), state="approved")
     with pytest.raises(services.EnrolmentPermissionError):
         enrolments_bulk_complete(enrolments=[enrolment], actor=bob, completed_on=today())
     assert Enrolment.objects.get().state == "approved"
@@ -100,7 +100,7 @@ def test_only_hr_may_complete_in_bulk(alice, bob):
 def test_completing_a_programmes_last_course_in_bulk_requests_its_badge_once(
     carol, award_enqueued, django_capture_on_commit_callbacks
 ):
-    kenpo, gyosei = make_course(title="憲法"), make_course(title="行政法")
+    kenpo, gyosei = make_started_course(title="憲法"), make_started_course(title="行政法")
     programme = make_programme(courses=[kenpo, gyosei], badge_class=make_badge_class(name="自治体法務"))
     finished, halfway = _people(2)
     selection = [
@@ -130,7 +130,7 @@ def test_chunks_commit_separately_and_queue_their_badges_in_batches(
         "hachioji_portal.queueing.publish",
         lambda task, args=(), kwargs=None: published.append((task.name, args[0])) or True,
     )
-    course = make_course(badge_class=make_badge_class())
+    course = make_started_course(badge_class=make_badge_class())
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in _people(10)]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         enrolments_bulk_complete(enrolments=enrolments, actor=carol, completed_on=today())
@@ -146,7 +146,7 @@ def test_the_number_of_queries_does_not_grow_with_the_selection(carol, django_ca
     badge = make_badge_class()
 
     def queries_for(n: int) -> int:
-        course = make_course(badge_class=badge)
+        course = make_started_course(badge_class=badge)
         enrolments = list(
             Enrolment.objects.filter(
                 pk__in=[make_enrolment(staff=p, course=course, state="approved").pk for p in _people(n)]
@@ -166,7 +166,7 @@ def test_a_bulk_completion_gives_the_course_skills_to_everyone_completed(carol):
     from tests.courses.factories import make_skill
 
     skill = make_skill()
-    course = make_course(skills={skill: 2})
+    course = make_started_course(skills={skill: 2})
     people = _people(3)
     refused = make_enrolment(staff=people[2], course=course, state="requested")
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in people[:2]]

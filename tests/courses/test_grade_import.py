@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,7 +11,7 @@ from badges.models import Award
 from courses.models import Enrolment
 from courses.resources import GradeReportResource
 from staff.formats import RosterCSV
-from tests.courses.factories import make_badge_class, make_course, make_enrolment
+from tests.courses.factories import make_badge_class, make_enrolment, make_started_course
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +20,8 @@ HEADER = "employee_number,course_code,result,grade,completed_on,note\n"
 
 @pytest.fixture
 def approved(alice, dave):  # type: ignore[no-untyped-def]
-    course = make_course(code="CHUO-GYOSEI", badge_class=make_badge_class())
+    # Under way since March: the report's completion dates (2026-03-10) fall within it.
+    course = make_started_course(code="CHUO-GYOSEI", badge_class=make_badge_class(), starts_on=dt.date(2026, 3, 1))
     return [make_enrolment(staff=p, course=course, state="approved") for p in (alice, dave)]
 
 
@@ -82,7 +85,7 @@ def test_rows_that_match_no_approved_enrolment_are_errors_and_nothing_is_saved(a
 
 
 def test_an_enrolment_that_is_only_requested_does_not_match(carol, alice):
-    make_enrolment(staff=alice, course=make_course(code="CHUO-KENPO"), state="requested")
+    make_enrolment(staff=alice, course=make_started_course(code="CHUO-KENPO"), state="requested")
     result = _import(HEADER + "100001,CHUO-KENPO,修了,,,\n", carol, dry_run=True)
     assert result.has_validation_errors()
 

@@ -86,14 +86,14 @@ def test_opening_a_profile_writes_exactly_one_access_log_entry(client, city, car
     assert response.status_code == 200
     entry = RecordAccess.objects.get()
     assert (entry.viewer, entry.subject) == (carol, city.people["alice"])
-    assert entry.purpose == "HR people search"
+    assert entry.purpose == "hr_search"
     assert entry.path == reverse("hr:profile", args=["100001"])
 
 
 def test_a_head_opening_a_profile_is_logged_as_a_head_of_section_review(client, city, bob):
     client.force_login(bob)
     assert client.get(reverse("hr:profile", args=["100001"])).status_code == 200
-    assert RecordAccess.objects.get().purpose == "所属長による確認"
+    assert RecordAccess.objects.get().purpose == "head_review"
 
 
 def test_searching_and_the_other_pages_log_nothing(client, city, carol):

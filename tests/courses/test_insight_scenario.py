@@ -59,8 +59,8 @@ def test_hr_finds_exports_opens_a_profile_and_sees_it_logged_and_a_head_is_refus
     # The access log shows that view (and the two exports).
     log = client.get(reverse("hr:access_log"), {"person": "100001"})
     purposes = [(e.viewer.employee_number, e.purpose) for e in log.context["page"].object_list]
-    assert purposes == [("100003", "HR people search"), ("100003", "export"), ("100003", "export")]
-    assert RecordAccess.objects.filter(purpose="HR people search").count() == 1
+    assert purposes == [("100003", "hr_search"), ("100003", "export"), ("100003", "export")]
+    assert RecordAccess.objects.filter(purpose="hr_search").count() == 1
 
     # A head of section (bob, 福祉政策課) tries the same for another department: refused.
     client.force_login(bob)

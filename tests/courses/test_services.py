@@ -27,6 +27,7 @@ from tests.courses.factories import (
     make_enrolment,
     make_programme,
     make_skill,
+    make_started_course,
     today,
 )
 from tests.factories import make_staff
@@ -341,7 +342,7 @@ ACTIONS = {
 @pytest.mark.parametrize("state", ALL_STATES)
 def test_hr_actions_follow_the_state_machine(alice, carol, action, state):
     allowed, act = ACTIONS[action]
-    enrolment = make_enrolment(staff=alice, course=make_course(), state=state)
+    enrolment = make_enrolment(staff=alice, course=make_started_course(), state=state)
     events_before = EnrolmentEvent.objects.count()
     if state in allowed:
         act(enrolment, carol)
@@ -362,7 +363,7 @@ def test_hr_actions_follow_the_state_machine(alice, carol, action, state):
 def test_completion_requests_exactly_one_award_after_the_commit(
     alice, carol, award_enqueued, django_capture_on_commit_callbacks
 ):
-    course = make_course(badge_class=make_badge_class())
+    course = make_started_course(badge_class=make_badge_class())
     enrolment = make_enrolment(staff=alice, course=course, state="approved")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         enrolment_complete(enrolment=enrolment, actor=carol, grade="優")
@@ -382,7 +383,7 @@ def test_completion_requests_exactly_one_award_after_the_commit(
 def test_marking_completed_again_requests_no_second_award(
     alice, carol, award_enqueued, django_capture_on_commit_callbacks
 ):
-    course = make_course(badge_class=make_badge_class())
+    course = make_started_course(badge_class=make_badge_class())
     enrolment = make_enrolment(staff=alice, course=course, state="approved")
     with django_capture_on_commit_callbacks(execute=True):
         enrolment_complete(enrolment=enrolment, actor=carol, grade="良")
@@ -397,7 +398,7 @@ def test_marking_completed_again_requests_no_second_award(
 
 
 def test_a_course_without_a_badge_completes_without_an_award(alice, carol, award_enqueued):
-    enrolment = make_enrolment(staff=alice, course=make_course(), state="approved")
+    enrolment = make_enrolment(staff=alice, course=make_started_course(), state="approved")
     enrolment_complete(enrolment=enrolment, actor=carol)
     assert not Award.objects.exists()
 
@@ -405,7 +406,7 @@ def test_a_course_without_a_badge_completes_without_an_award(alice, carol, award
 def test_completing_the_last_course_of_a_programme_requests_the_programme_badge(
     alice, carol, award_enqueued, django_capture_on_commit_callbacks
 ):
-    kenpo, gyosei = make_course(title="憲法"), make_course(title="行政法")
+    kenpo, gyosei = make_started_course(title="憲法"), make_started_course(title="行政法")
     programme = make_programme(courses=[kenpo, gyosei], badge_class=make_badge_class(name="自治体法務"))
     first = make_enrolment(staff=alice, course=kenpo, state="approved")
     second = make_enrolment(staff=alice, course=gyosei, state="approved")
@@ -436,5 +437,6 @@ def test_the_course_badge_gets_one_alignment_per_skill(settings):
     assert {a["targetCode"] for a in alignments} == {"LAW", "DX"}
     law_alignment = next(a for a in alignments if a["targetCode"] == "LAW")
     assert law_alignment["targetFramework"] == "八王子市職員スキル体系"
-    assert law_alignment["targetUrl"] == "https://portal.example/courses/CHUO-KENPO/#skill-LAW"
+    # The skill's public page: the course page is for signed-in staff (tests/courses/test_public_skills.py).
+    assert law_alignment["targetUrl"] == "https://portal.example/public/skills/LAW/"
     assert law_alignment["targetName"] == "法務"

@@ -26,7 +26,7 @@ from courses.holdings import (
 )
 from courses.models import AwardUse, SkillBadgeSpan, SkillHolding
 from courses.services import course_set_skills, enrolment_complete
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_programme, make_skill
+from tests.courses.factories import make_badge_class, make_enrolment, make_programme, make_skill, make_started_course
 from tests.courses.insight_helpers import make_award
 from tests.factories import make_department, make_staff
 
@@ -66,7 +66,7 @@ def award_uses() -> set[tuple[Any, ...]]:
 
 def test_completing_a_course_gives_its_skills_at_every_level_up_to_the_courses(alice, carol):
     data, law = make_skill(code="DATA"), make_skill(code="LAW")
-    course = make_course(skills={data: 3, law: 1})
+    course = make_started_course(skills={data: 3, law: 1})
     enrolment = make_enrolment(staff=alice, course=course, state="approved")
     enrolment_complete(enrolment=enrolment, actor=carol, completed_on=timezone.localdate() - dt.timedelta(days=3))
     rows = SkillHolding.objects.filter(staff=alice).order_by("skill__code", "level")
@@ -77,7 +77,7 @@ def test_completing_a_course_gives_its_skills_at_every_level_up_to_the_courses(a
 
 def test_issuing_a_badge_records_when_it_was_issued_and_until_when_it_is_valid(alice, carol, signing_key):
     data = make_skill(code="DATA")
-    course = make_course(skills={data: 2}, badge_class=make_badge_class(validity_days=365))
+    course = make_started_course(skills={data: 2}, badge_class=make_badge_class(validity_days=365))
     enrolment_complete(enrolment=make_enrolment(staff=alice, course=course, state="approved"), actor=carol)
     issue_all(signing_key)  # through awards_changed, inside the issuing transaction
     award = Award.objects.get()
@@ -91,7 +91,7 @@ def test_issuing_a_badge_records_when_it_was_issued_and_until_when_it_is_valid(a
 
 def test_revoking_the_badge_removes_it_but_the_completion_still_counts(alice, carol, signing_key):
     data = make_skill(code="DATA")
-    course = make_course(skills={data: 2}, badge_class=make_badge_class())
+    course = make_started_course(skills={data: 2}, badge_class=make_badge_class())
     enrolment_complete(enrolment=make_enrolment(staff=alice, course=course, state="approved"), actor=carol)
     issue_all(signing_key)
     assert SkillHolding.objects.filter(staff=alice, badge_since__isnull=False).count() == 2
@@ -107,7 +107,7 @@ def test_revoking_the_badge_removes_it_but_the_completion_still_counts(alice, ca
 
 def test_a_badge_alone_gives_the_skill_and_revoking_it_takes_it_away(alice, dave, carol, signing_key):
     data = make_skill(code="DATA")
-    course = make_course(skills={data: 1}, badge_class=make_badge_class())
+    course = make_started_course(skills={data: 1}, badge_class=make_badge_class())
     award = make_award(recipient=alice, badge_class=course.badge_class)  # e.g. from an earlier system
     skill_holdings_refresh(staff_ids=[alice.pk])
     assert levels(alice) == {"DATA": 1}
@@ -118,7 +118,7 @@ def test_a_badge_alone_gives_the_skill_and_revoking_it_takes_it_away(alice, dave
 
 def test_a_reissued_badge_counts_again_once_the_new_one_is_issued(alice, carol, signing_key):
     data = make_skill(code="DATA")
-    course = make_course(skills={data: 1}, badge_class=make_badge_class())
+    course = make_started_course(skills={data: 1}, badge_class=make_badge_class())
     enrolment_complete(enrolment=make_enrolment(staff=alice, course=course, state="approved"), actor=carol)
     issue_all(signing_key)
     award_reissue(award=Award.objects.get(), reason="氏名の訂正", by=carol)
@@ -130,7 +130,7 @@ def test_a_reissued_badge_counts_again_once_the_new_one_is_issued(alice, carol, 
 
 def test_a_programme_badge_gives_the_skills_of_all_its_courses(alice, carol, signing_key):
     data, law = make_skill(code="DATA"), make_skill(code="LAW")
-    first, second = make_course(skills={data: 1}), make_course(skills={law: 2})
+    first, second = make_started_course(skills={data: 1}), make_started_course(skills={law: 2})
     make_programme(courses=[first, second], badge_class=make_badge_class())
     for course in (first, second):
         enrolment_complete(enrolment=make_enrolment(staff=alice, course=course, state="approved"), actor=carol)
@@ -146,7 +146,10 @@ def test_a_programme_badge_gives_the_skills_of_all_its_courses(alice, carol, sig
 
 def test_an_issued_badge_records_the_use_type_of_the_request_it_was_issued_for(alice, dave, carol, signing_key):
     law = make_skill(code="LAW")
-    first, second = make_course(skills={law: 1}, badge_class=make_badge_class()), make_course(skills={law: 2})
+    first, second = (
+        make_started_course(skills={law: 1}, badge_class=make_badge_class()),
+        make_started_course(skills={law: 2}),
+    )
     make_programme(courses=[first, second], badge_class=make_badge_class())
     own = make_enrolment(staff=alice, course=first, state="approved", use_type="promotion")
     enrolment_complete(enrolment=own, actor=carol)
@@ -169,7 +172,7 @@ def test_an_issued_badge_records_the_use_type_of_the_request_it_was_issued_for(a
 
 def test_expiry_needs_no_write_the_matrix_compares_the_date(alice, carol):
     data = make_skill(code="DATA")
-    course = make_course(skills={data: 1}, badge_class=make_badge_class())
+    course = make_started_course(skills={data: 1}, badge_class=make_badge_class())
     now = timezone.now()
     make_award(
         recipient=alice,
@@ -197,7 +200,7 @@ def test_expiry_needs_no_write_the_matrix_compares_the_date(alice, carol):
 
 def test_changing_a_courses_skills_moves_the_holdings_of_everyone_who_completed_it(alice, dave, carol):
     data, law = make_skill(code="DATA"), make_skill(code="LAW")
-    course = make_course(skills={data: 2})
+    course = make_started_course(skills={data: 2})
     for person in (alice, dave):
         enrolment_complete(enrolment=make_enrolment(staff=person, course=course, state="approved"), actor=carol)
     course_set_skills(course=course, levels={data: 1, law: 3})
@@ -208,7 +211,7 @@ def test_changing_a_courses_skills_moves_the_holdings_of_everyone_who_completed_
 def test_a_badge_moved_off_a_course_no_longer_gives_its_skill(alice, carol):
     data = make_skill(code="DATA")
     badge = make_badge_class()
-    course = make_course(skills={data: 1}, badge_class=badge)
+    course = make_started_course(skills={data: 1}, badge_class=badge)
     make_award(recipient=alice, badge_class=badge)
     skill_holdings_refresh(staff_ids=[alice.pk])
     assert levels(alice) == {"DATA": 1}
@@ -220,17 +223,17 @@ def test_a_badge_moved_off_a_course_no_longer_gives_its_skill(alice, carol):
 
 def test_a_course_added_to_a_programme_gives_its_badge_holders_the_new_skill(alice):
     data, law = make_skill(code="DATA"), make_skill(code="LAW")
-    programme = make_programme(courses=[make_course(skills={data: 1})], badge_class=make_badge_class())
+    programme = make_programme(courses=[make_started_course(skills={data: 1})], badge_class=make_badge_class())
     make_award(recipient=alice, badge_class=programme.badge_class)
     skill_holdings_refresh(staff_ids=[alice.pk])
-    programme.courses.add(make_course(skills={law: 2}))
+    programme.courses.add(make_started_course(skills={law: 2}))
     skill_holdings_refresh_for_programmes(programme_ids=[programme.pk])
     assert levels(alice) == {"DATA": 1, "LAW": 2}
 
 
 def test_the_admin_refreshes_holdings_when_a_courses_skills_are_edited_inline(client, alice, carol):
     data, law = make_skill(code="DATA"), make_skill(code="LAW")
-    course = make_course(skills={data: 1})
+    course = make_started_course(skills={data: 1})
     enrolment_complete(enrolment=make_enrolment(staff=alice, course=course, state="approved"), actor=carol)
     client.force_login(carol)
 
@@ -273,9 +276,13 @@ def test_the_admin_refreshes_holdings_when_a_courses_skills_are_edited_inline(cl
 
 def test_a_full_rebuild_gives_the_rows_the_services_kept(alice, bob, dave, carol, signing_key):
     data, law = make_skill(code="DATA"), make_skill(code="LAW")
-    data2 = make_course(skills={data: 2, law: 1}, badge_class=make_badge_class(validity_days=30))
-    data3 = make_course(skills={data: 3}, badge_class=make_badge_class())
-    law2 = make_course(skills={law: 2})
+    # Under way for two months: the completions below are dated up to 40 days ago.
+    began = timezone.localdate() - dt.timedelta(days=60)
+    data2 = make_started_course(
+        skills={data: 2, law: 1}, badge_class=make_badge_class(validity_days=30), starts_on=began
+    )
+    data3 = make_started_course(skills={data: 3}, badge_class=make_badge_class(), starts_on=began)
+    law2 = make_started_course(skills={law: 2}, starts_on=began)
     make_programme(courses=[data2, law2], badge_class=make_badge_class())
     days_ago = iter(range(40, 0, -3))
     for person, courses in ((alice, [data2, law2]), (bob, [data3]), (dave, [data2, data3, law2])):
@@ -297,8 +304,8 @@ def test_a_full_rebuild_gives_the_rows_the_services_kept(alice, bob, dave, carol
 
 def test_badge_intervals_that_touch_or_overlap_are_one_span_and_a_gap_makes_two(alice, carol):
     data = make_skill(code="DATA")
-    course = make_course(skills={data: 1}, badge_class=make_badge_class())
-    other = make_course(skills={data: 2}, badge_class=make_badge_class())
+    course = make_started_course(skills={data: 1}, badge_class=make_badge_class())
+    other = make_started_course(skills={data: 2}, badge_class=make_badge_class())
     t = timezone.now() - dt.timedelta(days=500)
     day = dt.timedelta(days=1)
     badge, other_badge = course.badge_class, other.badge_class
@@ -336,7 +343,7 @@ def varied_city(alice, bob, dave, department):  # type: ignore[no-untyped-def]
     for _i in range(8):
         chosen = rng.sample(skills, rng.choice([1, 1, 2]))
         badge = make_badge_class() if rng.random() < 0.7 else None
-        courses.append(make_course(skills={s: rng.choice([1, 2, 3]) for s in chosen}, badge_class=badge))
+        courses.append(make_started_course(skills={s: rng.choice([1, 2, 3]) for s in chosen}, badge_class=badge))
     programmes = [
         make_programme(courses=rng.sample(courses, 2), badge_class=make_badge_class()),
         make_programme(courses=rng.sample(courses, 3), badge_class=make_badge_class()),
@@ -435,7 +442,9 @@ def test_parallel_completions_for_one_person_keep_every_skill(alice, carol):
     shared = make_skill(code="DATA")  # every course gives it: the same rows, written eight times
     enrolments = [
         make_enrolment(
-            staff=alice, course=make_course(skills={shared: 1 + i % 3, make_skill(code=f"S{i}"): 2}), state="approved"
+            staff=alice,
+            course=make_started_course(skills={shared: 1 + i % 3, make_skill(code=f"S{i}"): 2}),
+            state="approved",
         )
         for i in range(8)
     ]

@@ -10,14 +10,14 @@ from django.urls import reverse
 
 from badges.models import Award
 from courses.models import Enrolment
-from tests.courses.factories import make_badge_class, make_course, make_provider, make_skill, today
+from tests.courses.factories import make_badge_class, make_course, make_provider, make_skill, make_started_course, today
 
 pytestmark = pytest.mark.django_db
 
 
 def test_from_search_to_badge_request(alice, bob, carol, award_enqueued, django_capture_on_commit_callbacks):
     law = make_skill(code="LAW", name="法務")
-    make_course(
+    make_started_course(
         code="CHUO-LAW-2026-GYOSEI",
         title="行政法",
         provider=make_provider(name="中央大学法学部 通信教育課程"),
