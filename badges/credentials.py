@@ -50,6 +50,7 @@ from badges import signing
 from badges.jsonld import CanonicalizationError, DocumentLoader, canonicalize
 
 __all__ = [
+    "ACHIEVEMENT_TYPES",
     "CRYPTOSUITE",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
@@ -69,6 +70,7 @@ __all__ = [
     "build_ob2_assertion",
     "build_ob2_badge_class",
     "build_ob2_issuer",
+    "build_ob3_achievement",
     "build_ob3_credential",
     "build_status_list_credential",
     "check_json_limits",
@@ -86,6 +88,7 @@ __all__ = [
     "status_list_entry",
     "verify_credential",
     "verify_identity_hash",
+    "with_proof_list",
 ]
 
 VC2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
@@ -485,6 +488,100 @@ def status_list_entry(*, status_list_url: str, index: int, purpose: str = "revoc
     }
 
 
+#: OB 3.0 ``AchievementType`` (an extensible enumeration: these, or ``ext:`` + a name).
+ACHIEVEMENT_TYPES: Final = frozenset(
+    {
+        "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award",
+        "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification", "CommunityService",
+        "Competency", "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree", "Fieldwork",
+        "GeneralEducationDevelopment", "JourneymanCertificate", "LearningProgram", "License", "Membership",
+        "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate", "MasterDegree",
+        "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
+    }
+)  # fmt: skip
+_EXT_ACHIEVEMENT_TYPE = re.compile(r"ext:[A-Za-z0-9._-]+")
+
+
+def build_ob3_achievement(
+    *,
+    achievement_id: str,
+    name: LocalizedText,
+    description: LocalizedText,
+    criteria_narrative: LocalizedText | None = None,
+    criteria_url: str | None = None,
+    image_url: str | None = None,
+    alignments: Sequence[Alignment] = (),
+    achievement_type: str | None = None,
+    creator: Mapping[str, Any] | None = None,
+    tags: Sequence[str] = (),
+    standalone: bool = False,
+) -> dict[str, Any]:
+    """OB 3.0 ``Achievement``: the one inside every credential, and (``standalone=True``, with
+    its own ``@context``) the document served at its ``id`` to OB 3.0 clients.
+
+    One builder for both, so that what an outsider finds behind ``achievement.id`` says what
+    the credentials say. Plain primary-language strings, as in the credential (the 1EdTech
+    schema types ``name`` and ``description`` as strings).
+    """
+    if not criteria_narrative and not criteria_url:
+        raise CredentialError("bad_argument", "criteria needs a URL or a narrative")
+    if achievement_type is not None and not (
+        achievement_type in ACHIEVEMENT_TYPES or _EXT_ACHIEVEMENT_TYPE.fullmatch(achievement_type)
+    ):
+        raise CredentialError("bad_argument", f"{achievement_type!r} is not an OB 3.0 AchievementType")
+    achievement: dict[str, Any] = {"@context": [VC2_CONTEXT, OB3_CONTEXT]} if standalone else {}
+    achievement.update(
+        {
+            "id": achievement_id,
+            "type": ["Achievement"],
+            "name": name.primary(),
+            "description": description.primary(),
+            "criteria": _drop_none(
+                {"id": criteria_url, "narrative": criteria_narrative.primary() if criteria_narrative else None}
+            ),
+            "inLanguage": "ja",
+        }
+    )
+    if achievement_type is not None:
+        achievement["achievementType"] = achievement_type
+    if image_url:
+        achievement["image"] = {"id": image_url, "type": "Image"}
+    if alignments:
+        achievement["alignment"] = [
+            _drop_none(
+                {
+                    "type": ["Alignment"],
+                    "targetName": a.target_name,
+                    "targetUrl": a.target_url,
+                    "targetDescription": a.target_description,
+                    "targetFramework": a.target_framework,
+                    "targetCode": a.target_code,
+                    "targetType": a.target_type,
+                }
+            )
+            for a in alignments
+        ]
+    if creator:
+        achievement["creator"] = dict(creator)
+    if tags:
+        achievement["tag"] = list(tags)
+    return achievement
+
+
+def with_proof_list(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """``credential`` with a single ``proof`` object wrapped in a list of one.
+
+    Credentials signed before the portal emitted ``proof`` as a list are stored with one
+    object, which 1EdTech's JSON Schema (named in their ``credentialSchema``) refuses. A Data
+    Integrity proof is not part of the data it signs (the document is hashed without
+    ``proof``), so the wrapped copy carries the same valid signature.
+    """
+    document = dict(credential)
+    if isinstance(document.get("proof"), dict):
+        document["proof"] = [document["proof"]]
+    return document
+
+
 def build_ob3_credential(
     *,
     credential_id: str,
@@ -507,6 +604,7 @@ def build_ob3_credential(
     issuer_email: str | None = None,
     evidence: Sequence[Evidence] = (),
     alignments: Sequence[Alignment] = (),
+    achievement_type: str | None = None,
     status: Mapping[str, Any] | None = None,
     include_schema: bool = True,
     language_values: bool = False,
@@ -527,39 +625,16 @@ def build_ob3_credential(
     def text(t: LocalizedText) -> Any:
         return t.language_values() if language_values else t.primary()
 
-    if not criteria_narrative and not criteria_url:
-        raise CredentialError("bad_argument", "criteria needs a URL or a narrative")
-    criteria = _drop_none(
-        {
-            "id": criteria_url,
-            "narrative": criteria_narrative.primary() if criteria_narrative else None,
-        }
+    achievement = build_ob3_achievement(
+        achievement_id=achievement_id,
+        name=achievement_name,
+        description=achievement_description,
+        criteria_narrative=criteria_narrative,
+        criteria_url=criteria_url,
+        image_url=achievement_image_url,
+        alignments=alignments,
+        achievement_type=achievement_type,
     )
-    achievement: dict[str, Any] = {
-        "id": achievement_id,
-        "type": ["Achievement"],
-        "name": achievement_name.primary(),
-        "description": achievement_description.primary(),
-        "criteria": criteria,
-        "inLanguage": "ja",
-    }
-    if achievement_image_url:
-        achievement["image"] = {"id": achievement_image_url, "type": "Image"}
-    if alignments:
-        achievement["alignment"] = [
-            _drop_none(
-                {
-                    "type": ["Alignment"],
-                    "targetName": a.target_name,
-                    "targetUrl": a.target_url,
-                    "targetDescription": a.target_description,
-                    "targetFramework": a.target_framework,
-                    "targetCode": a.target_code,
-                    "targetType": a.target_type,
-                }
-            )
-            for a in alignments
-        ]
     issuer: dict[str, Any] = _drop_none(
         {
             "id": issuer_id,

@@ -26,6 +26,10 @@ def issuer_url(public_id: UUID) -> str:
     return absolute(reverse("public:issuer", args=[public_id]))
 
 
+def issuer_image_url(public_id: UUID) -> str:
+    return absolute(reverse("public:issuer_image", args=[public_id]))
+
+
 def badge_class_url(public_id: UUID) -> str:
     return absolute(reverse("public:badge_class", args=[public_id]))
 

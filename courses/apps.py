@@ -15,3 +15,20 @@ class CoursesConfig(AppConfig):
 
         # Skill holdings follow badges being issued and revoked (badges does not know courses).
         awards_changed.connect(on_awards_changed, dispatch_uid="courses.holdings.awards_changed")
+
+        from badges.record import register_completions, register_skill_namer
+
+        from .selectors import record_completions, skill_display_names
+
+        # The training record names skills in the page's language (badges carry the Japanese).
+        register_skill_namer(skill_display_names)
+        # ...and lists every completed course, with or without a badge (badges does not know
+        # courses: it joins each to its badge by the source key, see badges/record.py).
+        register_completions(record_completions)
+
+        from badges.achievement_types import register as register_achievement_types
+
+        from .skill_framework import badge_achievement_types
+
+        # Badges say whether they certify a course or a programme (OB 3.0 achievementType).
+        register_achievement_types(badge_achievement_types)

@@ -169,7 +169,7 @@ class SkillResource(resources.ModelResource):
     class Meta:
         model = Skill
         import_id_fields = ("code",)
-        fields = ("code", "name", "name_en", "description", "sort_order", "is_active")
+        fields = ("code", "name", "name_en", "description", "description_en", "sort_order", "is_active")
         export_order = fields
         skip_unchanged = True
         report_skipped = True

@@ -24,7 +24,7 @@ from jsonschema import Draft201909Validator, FormatChecker
 from badges import baking, credentials, issuing, services, verification
 from badges.models import Award
 from courses.services import enrolment_complete
-from tests.courses.factories import make_course, make_enrolment, make_programme
+from tests.courses.factories import make_enrolment, make_programme, make_started_course
 from tests.factories import make_badge_class, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signing_key", "enqueued", "clear_cache")]
@@ -65,7 +65,7 @@ def _complete(staff: Any, course: Any, hr: Any, grade: str = "優") -> None:
 
 def course_badge_japanese_without_expiry(alice: Any, carol: Any, settings: Any) -> Award:
     badge = make_badge_class(name="行政法", name_en="", description_en="", criteria_en="", validity_days=None)
-    _complete(alice, make_course(title="行政法", badge_class=badge), carol)
+    _complete(alice, make_started_course(title="行政法", badge_class=badge), carol)
     _issue_pending()
     award = Award.objects.get(badge_class=badge)
     assert "validUntil" not in award.credential
@@ -83,7 +83,7 @@ def course_badge_english_with_expiry(alice: Any, carol: Any, settings: Any) -> A
         criteria_en="Attend all four sessions and submit the final exercise.",
         validity_days=365,
     )
-    _complete(holder, make_course(title="Excel VBA Basics", badge_class=badge), carol)
+    _complete(holder, make_started_course(title="Excel VBA Basics", badge_class=badge), carol)
     _issue_pending()
     award = Award.objects.get(badge_class=badge)
     assert award.language == "en" and "validUntil" in award.credential
@@ -92,7 +92,7 @@ def course_badge_english_with_expiry(alice: Any, carol: Any, settings: Any) -> A
 
 def programme_badge_japanese_and_english_with_expiry(alice: Any, carol: Any, settings: Any) -> Award:
     badge = make_badge_class(name="自治体法務プログラム", name_en="Municipal law programme", validity_days=3 * 365)
-    kenpo, gyosei = make_course(title="憲法"), make_course(title="行政法")
+    kenpo, gyosei = make_started_course(title="憲法"), make_started_course(title="行政法")
     programme = make_programme(courses=[kenpo, gyosei], badge_class=badge)
     _complete(alice, kenpo, carol)
     _complete(alice, gyosei, carol, grade="良")
@@ -104,7 +104,11 @@ def programme_badge_japanese_and_english_with_expiry(alice: Any, carol: Any, set
 
 def programme_badge_without_expiry(alice: Any, carol: Any, settings: Any) -> Award:
     badge = make_badge_class(name="DX推進リーダー育成", name_en="DX leadership", validity_days=None)
-    courses = [make_course(title="データ活用"), make_course(title="業務改善"), make_course(title="情報セキュリティ")]
+    courses = [
+        make_started_course(title="データ活用"),
+        make_started_course(title="業務改善"),
+        make_started_course(title="情報セキュリティ"),
+    ]
     programme = make_programme(courses=courses, badge_class=badge)
     for course in courses:
         _complete(alice, course, carol)
@@ -116,7 +120,7 @@ def programme_badge_without_expiry(alice: Any, carol: Any, settings: Any) -> Awa
 
 def reissued_after_revocation(alice: Any, carol: Any, settings: Any) -> Award:
     badge = make_badge_class(name="地方自治法", validity_days=730)
-    _complete(alice, make_course(title="地方自治法", badge_class=badge), carol)
+    _complete(alice, make_started_course(title="地方自治法", badge_class=badge), carol)
     _issue_pending()
     first = Award.objects.get(badge_class=badge)
     replacement = services.award_reissue(award=first, reason="修了日の訂正", by=carol)
@@ -131,7 +135,7 @@ def reissued_after_revocation(alice: Any, carol: Any, settings: Any) -> Award:
 def course_badge_issued_as_did_web(alice: Any, carol: Any, settings: Any) -> Award:
     settings.BADGE_DID_WEB_DOMAIN = "learning.city.hachioji.tokyo.jp"  # the fixture restores it
     badge = make_badge_class(name="公文書管理")
-    _complete(alice, make_course(title="公文書管理", badge_class=badge), carol)
+    _complete(alice, make_started_course(title="公文書管理", badge_class=badge), carol)
     _issue_pending()
     award = Award.objects.get(badge_class=badge)
     assert award.credential["issuer"]["id"].startswith("did:web:")
@@ -270,3 +274,28 @@ def test_two_proofs_are_still_refused_as_multiple_proofs(course_award: Award) ->
     credential["proof"] = credential["proof"] * 2
     result = credentials.verify_credential(credential)  # did:key: resolved from the id itself
     assert not result.valid and result.reason == "multiple_proofs"
+
+
+def test_a_stored_credential_with_a_single_proof_object_is_served_with_a_list_that_verifies(
+    client: Any, course_award: Award
+) -> None:
+    """Badges signed before proof became a list are stored with one object: their hosted copy
+    (and the holder's download) wraps it in a list, which the schema wants, and the signature,
+    which does not cover ``proof``, still verifies."""
+    old_form = {**course_award.credential, "proof": course_award.credential["proof"][0]}
+    Award.objects.filter(pk=course_award.pk).update(credential=old_form)
+    assert schema_errors(old_form) != []  # as stored, it fails
+
+    response = client.get(
+        reverse("public:credential", args=[course_award.public_id]), HTTP_ACCEPT="application/ld+json"
+    )
+    served = json.loads(response.content)
+    assert served["proof"] == [old_form["proof"]]
+    assert {k: v for k, v in served.items() if k != "proof"} == {k: v for k, v in old_form.items() if k != "proof"}
+    assert schema_errors(served) == []
+    result = credentials.verify_credential(served)  # did:key: the key is in the id
+    assert result.valid, result
+
+    client.force_login(course_award.recipient)
+    download = json.loads(client.get(reverse("badges:download_credential", args=[course_award.public_id])).content)
+    assert download == served
