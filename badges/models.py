@@ -8,6 +8,7 @@ worker and the periodic sweep work from.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -41,6 +42,11 @@ class Issuer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The English name on English pages when there is one (八王子市 → Hachioji City)."""
+        return self.name_en if self.name_en and translation.get_language() == "en" else self.name
 
 
 class SigningKey(models.Model):
@@ -102,6 +108,16 @@ class BadgeClass(models.Model):
         blank=True,
         help_text=_("Where a holder renews this badge before it expires; linked from the expiry reminder."),
     )
+    # A grade is personal data: it goes into a badge (and so into its public copies) only where
+    # the class says so; see badges/grades.py for what happens to badges issued before.
+    publish_grade = models.BooleanField(
+        _("publish the grade"),
+        default=False,
+        help_text=_(
+            "Put the holder's grade (成績) into the badges issued from now on, where anyone who checks "
+            "a badge sees it. Off: badges say what was completed, never with what grade."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -117,6 +133,10 @@ class BadgeClass(models.Model):
     def display_name(self) -> str:
         """The English name on English pages when there is one; the Japanese name otherwise."""
         return self.name_en if self.name_en and translation.get_language() == "en" else self.name
+
+    @property
+    def display_description(self) -> str:
+        return self.description_en if self.description_en and translation.get_language() == "en" else self.description
 
 
 class AwardQuerySet(models.QuerySet["Award"]):
@@ -283,6 +303,9 @@ class ExternalBadge(models.Model):
     verification_status = models.CharField(_("verification result"), max_length=20)
     verification_code = models.CharField(_("verification reason"), max_length=40)
     verification = models.JSONField(_("verification report"), default=dict, blank=True)
+    # Whether the badge was issued to the holder: True, False (another person), None (it names
+    # no email recipient this portal can compare). Checked against the holder's email on adding.
+    recipient_match = models.BooleanField(_("issued to the holder"), null=True, blank=True)
     checked_at = models.DateTimeField(_("checked at"))
 
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
@@ -294,6 +317,18 @@ class ExternalBadge(models.Model):
         help_text=_("What the city recognises this badge as, e.g. an equivalent course or training."),
     )
     hr_note = models.TextField(_("HR note"), blank=True)
+    # Set only when HR confirmed the badge despite a warning (an issuer not in the register, a
+    # recipient who is not the holder): the decision and its reason stay on the record.
+    exception_reason = models.TextField(
+        _("reason for confirming despite the warnings"),
+        blank=True,
+        help_text=_(
+            "Why HR recognises this badge although its issuer is not registered or its recipient is not the holder."
+        ),
+    )
+    exceptions = models.JSONField(
+        _("warnings HR confirmed despite"), default=list, blank=True, help_text=_("Warning codes.")
+    )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -326,6 +361,184 @@ class ExternalBadge(models.Model):
         return self.status == self.Status.CONFIRMED
 
     @property
+    def exception_messages(self) -> list[Any]:
+        """What HR confirmed this badge despite (an issuer not in the register, another recipient)."""
+        from .selectors import EXTERNAL_BADGE_WARNINGS
+
+        return [EXTERNAL_BADGE_WARNINGS.get(code, code) for code in self.exceptions or []]
+
+    @property
     def public_url(self) -> str:
         """An https address where the issuer publishes this badge (OB 2.0 hosted id), if any."""
         return self.credential_id if self.credential_id.startswith("https://") else ""
+
+
+# ---------------------------------------------------------------- the register of trusted issuers
+
+
+class TrustedIssuer(models.Model):
+    """An issuer whose badges the city accepts as genuine (the register, 信頼する発行者).
+
+    A correct signature proves only that *someone* signed a badge; a badge is ``valid`` only if
+    that someone is this portal or an issuer in this register, in force on the badge's issue
+    date. HR adds issuers in the admin (every change is kept in the admin history) and shares
+    the register with other cities and universities as a JSON file (``badges/trust.py``).
+
+    The row marked ``is_this_portal`` (seeded by a migration) stands for this portal's own
+    issuers: its identifiers are not stored but derived from the ``Issuer`` and ``SigningKey``
+    tables and the settings (did:web domain, public origin), so they can never drift from the
+    keys the worker signs with; it cannot be deleted, and its badges are checked against this
+    portal's own records whatever its dates say.
+    """
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("City or other public body")
+        UNIVERSITY = "university", _("University or school")
+        E_LEARNING = "e_learning", _("E-learning provider")
+        OTHER = "other", _("Other organisation")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(
+        _("display name"),
+        max_length=200,
+        help_text=_(
+            "As the issuer names itself in its badges. A badge from another identifier that claims this "
+            "name is flagged as an impersonation."
+        ),
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    url = models.URLField(_("website"), blank=True)
+    is_this_portal = models.BooleanField(_("this portal"), default=False, editable=False)
+    valid_from = models.DateField(
+        _("trusted from"), help_text=_("Badges issued on or after this date count as genuine.")
+    )
+    valid_until = models.DateField(
+        _("trusted until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Badges issued after this date do not count (e.g. the agreement ended or a key was lost). Empty: no end."
+        ),
+    )
+    reason = models.TextField(_("why it is trusted"), help_text=_("E.g. the agreement or decision it rests on."))
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("added by"),
+        editable=False,
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
+    changed_at = models.DateTimeField(_("last changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("trusted issuer")
+        verbose_name_plural = _("trusted issuers")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_this_portal"], condition=Q(is_this_portal=True), name="one_this_portal_trusted_issuer"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="trusted_issuer_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def in_force_on(self, day: object) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)  # type: ignore[operator]
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The end date is before the start date.")})
+
+
+class TrustedIssuerIdentifier(models.Model):
+    """One identifier that counts as a registered issuer: a DID, an OB 2.0 issuer URL, the
+    origin that hosts an issuer's OB 2.0 badges, or an Ed25519 public key (multibase)."""
+
+    class Kind(models.TextChoices):
+        DID = "did", _("DID (did:key or did:web)")
+        ISSUER_URL = "issuer_url", _("Open Badges 2.0 issuer URL")
+        ORIGIN = "origin", _("Origin hosting Open Badges 2.0 badges")
+        KEY = "key", _("Ed25519 public key (multibase z6Mk…)")
+
+    issuer = models.ForeignKey(TrustedIssuer, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    value = models.CharField(
+        _("identifier"),
+        max_length=500,
+        unique=True,  # one identifier, one issuer: otherwise a badge could count for either
+        help_text=_(
+            "e.g. did:key:z6Mk…, did:web:badges.example.ac.jp, https://badges.example.ac.jp/issuer.json, "
+            "https://badges.example.ac.jp"
+        ),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("identifier")
+        verbose_name_plural = _("identifiers")
+        ordering = ["kind", "value"]
+
+    def __str__(self) -> str:
+        return self.value
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .trust import IdentifierError, normalise_identifier
+
+        try:
+            self.value = normalise_identifier(self.kind, self.value)
+        except IdentifierError as exc:
+            raise ValidationError({"value": exc.message}) from exc
+
+
+class WalletOffer(models.Model):
+    """An offer to put one award into the holder's wallet app (OpenID4VCI 1.0, pre-authorized
+    code flow with a transaction code; badges/oid4vci.py, badges/wallet.py).
+
+    Only hashes of the secrets are kept: the pre-authorized code (in the QR code), the
+    transaction code (shown once on the badge page) and the access token the code is exchanged
+    for. An offer works once: the code is redeemed once (``redeemed_at``) and the token gets one
+    credential (``issued_at``), bound to the wallet's DID. Every copy carries the award's own
+    status list entry, so revoking the award revokes the copies too.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="wallet_offers")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("offer expires at"))
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    tx_code_hash = models.CharField(max_length=64, editable=False)
+    tx_code_failures = models.PositiveSmallIntegerField(_("wrong transaction codes"), default=0)
+    redeemed_at = models.DateTimeField(_("code redeemed at"), null=True, blank=True)
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The copy the wallet received.
+    issued_at = models.DateTimeField(_("credential issued at"), null=True, blank=True)
+    credential_id = models.CharField(_("credential id"), max_length=100, blank=True)
+    wallet_did = models.TextField(_("wallet DID"), blank=True)
+    signing_key = models.ForeignKey(SigningKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("wallet offer")
+        verbose_name_plural = _("wallet offers")
+        ordering = ["-created_at"]
+        indexes = [
+            # A new offer withdraws the award's open ones; the badge page lists issued copies.
+            models.Index(fields=["award", "created_at"], name="walletoffer_award_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.award_id} → {self.wallet_did or '…'}"

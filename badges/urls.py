@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_wallet
 
 app_name = "badges"
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("<uuid:public_id>/credential.json", views.award_download_credential, name="download_credential"),
     path("<uuid:public_id>/visibility", views.award_visibility, name="visibility"),
     path("<uuid:public_id>/share-link/renew", views.award_share_link_renew, name="share_link_renew"),
+    path("<uuid:public_id>/wallet-offer", views_wallet.wallet_offer, name="wallet_offer"),
 ]

@@ -15,17 +15,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from staff.models import StaffMember
+from staff.models import RecordAccess, StaffMember
 from staff.services import record_access_log
 
-from . import links, qr, selectors, services, verification
-from .forms import ExternalBadgeForm, VisibilityForm
+from . import bounded, credentials, links, qr, selectors, services, verification, wallet
+from .forms import ExternalBadgeForm, RecordRangeForm, VisibilityForm
 from .models import Award, ExternalBadge
-from .record import training_record
+from .record import fiscal_year_label, training_record
 
 #: RecordAccess purposes written here (HR filters the access log by these).
-PURPOSE_RECORD = "研修履歴の閲覧"
-PURPOSE_ORIGINAL = "外部バッジ原本の閲覧"
+PURPOSE_RECORD = RecordAccess.Purpose.TRAINING_RECORD
+PURPOSE_ORIGINAL = RecordAccess.Purpose.EXTERNAL_ORIGINAL
 
 
 def _holder_award(request: HttpRequest, public_id: UUID) -> Award:
@@ -35,6 +35,14 @@ def _holder_award(request: HttpRequest, public_id: UUID) -> Award:
         public_id=public_id,
         recipient=request.user,
     )
+
+
+def _refused_when_revoked(request: HttpRequest, award: Award) -> HttpResponse | None:
+    """A revoked badge is no longer downloaded or shared: back to its page, saying why."""
+    if award.status != Award.Status.REVOKED:
+        return None
+    messages.error(request, _("This badge was revoked: it can no longer be downloaded or shared."))
+    return redirect("badges:detail", public_id=award.public_id)
 
 
 # ------------------------------------------------------------------ my badges
@@ -55,23 +63,34 @@ def my_badges(request: HttpRequest) -> HttpResponse:
 @require_GET
 def award_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     award = _holder_award(request, public_id)
-    shareable = award.status in (Award.Status.ISSUED, Award.Status.REVOKED)
+    return render(request, "badges/detail.html", award_detail_context(request, award))
+
+
+def award_detail_context(request: HttpRequest, award: Award) -> dict[str, Any]:
+    """The badge page's context (also shown by views_wallet.wallet_offer, with the offer)."""
+    # A revoked badge offers no sharing (nor downloads); its holder may still hide it.
+    shareable = award.status == Award.Status.ISSUED
+    now = timezone.now()
     context: dict[str, Any] = {
         "award": award,
-        "now": timezone.now(),
+        "now": now,
         "form": VisibilityForm(initial={"visibility": award.visibility}),
         "shareable": shareable,
+        # "Add to wallet": for an issued badge that has not expired (badges/wallet.py).
+        "wallet_possible": wallet.wallet_offer_refusal(award, now=now) is None,
     }
     if shareable:
         context["share_url"] = links.share_url(award.share_token)
         context["linkedin"] = links.linkedin_links(award)
-    return render(request, "badges/detail.html", context)
+    return context
 
 
 @login_required
 @require_GET
 def award_download_png(request: HttpRequest, public_id: UUID) -> HttpResponse:
     award = _holder_award(request, public_id)
+    if refused := _refused_when_revoked(request, award):
+        return refused
     if not award.baked_image:
         raise Http404
     with award.baked_image.open("rb") as handle:
@@ -85,9 +104,12 @@ def award_download_png(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_GET
 def award_download_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
     award = _holder_award(request, public_id)
+    if refused := _refused_when_revoked(request, award):
+        return refused
     if not award.credential:
         raise Http404
-    body = json.dumps(award.credential, ensure_ascii=False, indent=2)
+    # As a list of one proof, also for badges signed before (what wallets' schema check wants).
+    body = json.dumps(credentials.with_proof_list(award.credential), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/ld+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="badge-{award.public_id}.json"'
     response["Cache-Control"] = "private, no-store"
@@ -99,6 +121,10 @@ def award_download_credential(request: HttpRequest, public_id: UUID) -> HttpResp
 def award_visibility(request: HttpRequest, public_id: UUID) -> HttpResponse:
     award = _holder_award(request, public_id)
     form = VisibilityForm(request.POST)
+    # A revoked badge may be hidden, never shown to more people.
+    if form.is_valid() and form.cleaned_data["visibility"] != Award.Visibility.PRIVATE:
+        if refused := _refused_when_revoked(request, award):
+            return refused
     if form.is_valid():
         services.award_set_visibility(award=award, visibility=form.cleaned_data["visibility"], by=request.user)  # type: ignore[arg-type]
         messages.success(request, _("Saved: %(who)s can see this badge.") % {"who": award.get_visibility_display()})
@@ -111,6 +137,8 @@ def award_visibility(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def award_share_link_renew(request: HttpRequest, public_id: UUID) -> HttpResponse:
     award = _holder_award(request, public_id)
+    if refused := _refused_when_revoked(request, award):
+        return refused
     services.award_share_link_renew(award=award, by=request.user)  # type: ignore[arg-type]
     messages.success(request, _("The old share link no longer works. Here is the new one."))
     return redirect("badges:detail", public_id=award.public_id)
@@ -140,9 +168,13 @@ def portfolio_add(request: HttpRequest) -> HttpResponse:
             data = upload if from_file else form.cleaned_data["credential"].encode("utf-8")
             filename = request.FILES["file"].name if from_file else "credential.json"
             try:
-                badge = services.external_badge_add(holder=request.user, data=data, filename=filename)  # type: ignore[arg-type]
+                # Untrusted input: in a slot of its own scope and under the time limit.
+                with bounded.untrusted_check(bounded.PORTFOLIO):
+                    badge = services.external_badge_add(holder=request.user, data=data, filename=filename)  # type: ignore[arg-type]
             except services.ExternalBadgeRefused as exc:
                 refused = exc
+            except bounded.Busy:
+                refused = services.ExternalBadgeRefused(bounded.Busy.code)
             else:
                 messages.success(request, _("The badge was added. HR will confirm it for your training record."))
                 return redirect("badges:portfolio_detail", public_id=badge.public_id)
@@ -157,7 +189,7 @@ def portfolio_add(request: HttpRequest) -> HttpResponse:
             "refused_message": verification.message_for(refused.code) if refused else "",
             "report": refused.report if refused else None,
         },
-        status=400 if refused else 200,
+        status=(503 if refused.code == bounded.Busy.code else 400) if refused else 200,
     )
 
 
@@ -217,8 +249,19 @@ def record(request: HttpRequest, employee_number: str | None = None) -> HttpResp
             raise Http404
         # Who looked at whose record is logged (personal information).
         record_access_log(viewer=request.user, subject=person, purpose=PURPOSE_RECORD, path=request.get_full_path())  # type: ignore[arg-type]
+    # A fiscal-year range (from 年度 to 年度); all years unless asked, and when the range is invalid.
+    form = RecordRangeForm(request.GET or None)
+    first = last = None
+    if form.is_bound and form.is_valid():
+        first, last = form.cleaned_data["from_year"], form.cleaned_data["to_year"]
+    data = training_record(person, first_year=first, last_year=last)
+    years = sorted({*data.years, *(y for y in (first, last) if y is not None)}, reverse=True)
+    form.offer(years, fiscal_year_label)
     return render(
-        request, "badges/record.html", {"record": training_record(person), "own": person.pk == request.user.pk}
+        request,
+        "badges/record.html",
+        {"record": data, "range_form": form, "own": person.pk == request.user.pk},
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 

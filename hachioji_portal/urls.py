@@ -6,7 +6,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from badges import views_public as badges_public
+from badges import views_wallet as badges_wallet
 from hachioji_portal.health import health
+from staff import sso as staff_sso
 from staff import views as staff_views
 
 admin.site.site_header = _("Hachioji City learning portal administration")
@@ -17,6 +19,9 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     path("", staff_views.home, name="home"),
+    # Before allauth's own (same URL): its callback, remembering the ID token for signing out of
+    # the identity provider too (staff/sso.py).
+    path("accounts/oidc/<str:provider_id>/login/callback/", staff_sso.callback, name="city_sso_callback"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("me/", include("staff.urls")),
@@ -25,8 +30,18 @@ urlpatterns = [
     path("badges/", include("badges.urls")),
     path("admin/", admin.site.urls),
     # Public tree: no login, nothing but what badges and their holders make public.
+    # The skill framework's pages are courses' (badges must not import courses), in the same tree.
+    path("public/skills/", include("courses.urls_public")),
     path("public/", include("badges.urls_public")),
     path(".well-known/did.json", badges_public.did_document, name="did_document"),
+    # Add to wallet (OpenID4VCI 1.0): the credential issuer is PORTAL_BASE_URL, so its metadata
+    # sits at the origin's root (badges/views_wallet.py, docs/wallets.md).
+    path(".well-known/openid-credential-issuer", badges_wallet.issuer_metadata, name="oid4vci_issuer_metadata"),
+    path(
+        ".well-known/oauth-authorization-server",
+        badges_wallet.authorization_server_metadata,
+        name="oauth_authorization_server_metadata",
+    ),
     path("health", health, name="health"),
 ]
 
