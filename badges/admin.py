@@ -1,19 +1,30 @@
 from __future__ import annotations
 
+import json
+import unicodedata
+from contextvars import ContextVar
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Concat
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services, verification
-from .models import Award, BadgeClass, ExternalBadge, Issuer, SigningKey
+from . import selectors, services, trust, verification
+from .models import Award, BadgeClass, ExternalBadge, Issuer, SigningKey, TrustedIssuer, TrustedIssuerIdentifier
+
+# The register of trusted issuers as read for the admin request being rendered (see
+# ``ExternalBadgeAdmin._with_register``); a context variable, so threads never share one.
+_REGISTER: ContextVar[trust.Register | None] = ContextVar("badges_admin_register", default=None)
 
 
 class SigningKeyInline(admin.TabularInline):
@@ -70,11 +81,31 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() else queryset
 
 
+def _katakana(text: str) -> str:
+    """Half-width kana as full-width (NFKC) and hiragana as katakana: staff kana are stored in katakana."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
 @admin.register(Award)
 class AwardAdmin(admin.ModelAdmin):
     list_display = ["badge_class", "recipient", "status", "issued_at", "expires_at", "attempts", "thumbnail"]
     list_filter = [StatusFilter, "issuer", "badge_class", "visibility"]
-    search_fields = ["recipient__employee_number", "recipient__family_name", "recipient__email", "source_key"]
+    # Each word of the search must match one of these (Django's admin search); full names without
+    # a space, and kana typed in hiragana or half-width, are matched in get_search_results.
+    search_fields = [
+        "recipient__employee_number",
+        "recipient__family_name",
+        "recipient__given_name",
+        "recipient__family_name_kana",
+        "recipient__given_name_kana",
+        "recipient__email",
+        "source_key",
+        "badge_class__name",
+        "badge_class__name_en",
+        "badge_class__courses__title",
+        "badge_class__courses__code",
+    ]
     list_select_related = ["badge_class", "recipient"]
     raw_id_fields = ["recipient", "badge_class"]
     date_hierarchy = "requested_at"
@@ -141,11 +172,72 @@ class AwardAdmin(admin.ModelAdmin):
         ),
     )
 
+    # What a signed badge says: it cannot change once signed (revoke and re-issue instead).
+    SIGNED_CONTENT = ("recipient", "badge_class", "achieved_on", "evidence")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Award], search_term: str
+    ) -> tuple[QuerySet[Award], bool]:
+        """Django's word-by-word search, or the whole name: 「山田花子」 and 「ヤマダハナコ」 as well as
+        「山田 花子」, kana in hiragana (やまだ) or half-width (ﾔﾏﾀﾞ) as the katakana stored."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return results, may_have_duplicates
+        kana = _katakana(term)
+        compact, compact_kana = "".join(term.split()), "".join(kana.split())
+        named = queryset.annotate(
+            _search_name=Concat("recipient__family_name", "recipient__given_name"),
+            _search_kana=Concat("recipient__family_name_kana", "recipient__given_name_kana"),
+        ).filter(Q(_search_name__icontains=compact) | Q(_search_kana__icontains=compact_kana))
+        matched = Q(pk__in=results.values("pk")) | Q(pk__in=named.values("pk"))
+        if kana != term:
+            by_kana, _dup = super().get_search_results(request, queryset, kana)
+            matched |= Q(pk__in=by_kana.values("pk"))
+        # Subqueries of primary keys: the outer query has no join that could repeat a row.
+        return queryset.filter(matched), False
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # awards come from completions (courses) only
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: the public record must stay true
+
+    @staticmethod
+    def _is_signed(obj: Award | None) -> bool:
+        return obj is not None and (
+            obj.status in (Award.Status.ISSUED, Award.Status.REVOKED) or obj.credential is not None
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if self._is_signed(obj):
+            fields += [f for f in self.SIGNED_CONTENT if f not in fields]
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Award, form: Any, change: bool) -> None:
+        # Never ``obj.save()``: that would write back every column as read before the form,
+        # over whatever the worker signed meanwhile. Only an unsigned award is corrected, and
+        # only if it is still unsigned when the update runs.
+        if self._is_signed(Award.objects.get(pk=obj.pk)):
+            if any(f in form.changed_data for f in self.SIGNED_CONTENT):
+                raise PermissionDenied("a signed badge cannot be edited: revoke and re-issue it")
+            return
+        corrected = services.award_correct_pending(
+            award=obj,
+            recipient=form.cleaned_data.get("recipient", obj.recipient),
+            badge_class=form.cleaned_data.get("badge_class", obj.badge_class),
+            achieved_on=form.cleaned_data.get("achieved_on", obj.achieved_on),
+            evidence=form.cleaned_data.get("evidence", obj.evidence),
+            by=request.user,  # type: ignore[arg-type]
+        )
+        if not corrected:
+            messages.error(
+                request, _("The badge was signed in the meantime and was not changed: revoke and re-issue it.")
+            )
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return super().log_change(request, obj, message) if message else None
 
     @admin.display(description=_("image"))
     def thumbnail(self, obj: Award) -> str:
@@ -222,6 +314,25 @@ class AwardAdmin(admin.ModelAdmin):
         )
 
 
+class ConfirmDespiteWarningsForm(forms.Form):
+    decision = forms.BooleanField(
+        label=_("I have checked the warnings above and recognise these badges all the same."),
+        required=True,
+    )
+    reason = forms.CharField(
+        label=_("Reason for confirming despite the warnings"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Kept with the record: e.g. how the recipient or the issuer was confirmed."),
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give a reason."))
+        return reason
+
+
 class RejectForm(forms.Form):
     note = forms.CharField(
         label=_("Why it is not recognised"),
@@ -238,6 +349,7 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
     list_display = [
         "achievement_name",
         "holder",
+        "warnings_column",
         "issuer_name",
         "standard",
         "verification_result",
@@ -257,11 +369,24 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["confirm_selected", "reject_selected"]
     fieldsets = (
-        (None, {"fields": ("holder", "achievement_name", "achievement_description", "skills", "issuer_name")}),
+        (
+            None,
+            {
+                "fields": (
+                    "warnings_display",
+                    "holder",
+                    "achievement_name",
+                    "achievement_description",
+                    "skills",
+                    "issuer_name",
+                )
+            },
+        ),
         (
             _("Verification"),
             {
                 "fields": (
+                    "recipient_match",
                     "verification_result",
                     "checked_at",
                     "standard",
@@ -274,7 +399,21 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("HR decision"), {"fields": ("status", "recognised_as", "hours", "hr_note", "confirmed_by", "confirmed_at")}),
+        (
+            _("HR decision"),
+            {
+                "fields": (
+                    "status",
+                    "recognised_as",
+                    "hours",
+                    "hr_note",
+                    "confirmed_by",
+                    "confirmed_at",
+                    "exceptions_display",
+                    "exception_reason",
+                )
+            },
+        ),
         (_("Full verification report"), {"classes": ("collapse",), "fields": ("verification",)}),
     )
     readonly_fields = [
@@ -296,10 +435,63 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
         "confirmed_by",
         "confirmed_at",
         "verification",
+        "recipient_match",
+        "warnings_display",
+        "exceptions_display",
+        "exception_reason",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # staff add them from their portfolio, where they are verified
+
+    def _with_register(self, view: Any, *args: Any) -> HttpResponse:
+        """Run an admin view with the register read once (every row of the list shows its
+        warnings), rendered before the register is let go (a TemplateResponse renders late)."""
+        token = _REGISTER.set(trust.load_register())
+        try:
+            response = view(*args)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response  # type: ignore[no-any-return]
+        finally:
+            _REGISTER.reset(token)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return self._with_register(super().changelist_view, request, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        return self._with_register(super().change_view, request, object_id, form_url, extra_context)
+
+    def _warnings_html(self, obj: ExternalBadge) -> str:
+        codes = (
+            selectors.external_badge_warnings(obj, _REGISTER.get())
+            if obj.status == ExternalBadge.Status.SUBMITTED
+            else []
+        )
+        if not codes:
+            return "—"
+        return format_html(
+            '<ul class="errorlist">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((selectors.EXTERNAL_BADGE_WARNINGS[c],) for c in codes)),
+        )
+
+    @admin.display(description=_("warnings"))
+    def warnings_column(self, obj: ExternalBadge) -> str:
+        return self._warnings_html(obj)
+
+    @admin.display(description=_("to decide before confirming"))
+    def warnings_display(self, obj: ExternalBadge) -> str:
+        return self._warnings_html(obj)
+
+    @admin.display(description=_("warnings HR confirmed despite"))
+    def exceptions_display(self, obj: ExternalBadge) -> str:
+        if not obj.exceptions:
+            return "—"
+        return format_html_join(
+            "", "<p>{}</p>", ((selectors.EXTERNAL_BADGE_WARNINGS.get(c, c),) for c in obj.exceptions)
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # reject instead: the holder sees why
@@ -321,13 +513,49 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Confirm selected badges (they count in the training record)"), permissions=["change"])
-    def confirm_selected(self, request: HttpRequest, queryset: QuerySet[ExternalBadge]) -> None:
-        count = sum(services.external_badge_confirm(badge=b, by=request.user) for b in queryset)  # type: ignore[arg-type]
+    def confirm_selected(self, request: HttpRequest, queryset: QuerySet[ExternalBadge]) -> HttpResponse | None:
+        """One click for badges without warnings; a badge issued to someone else or by an issuer
+        not in the register needs an explicit decision with a reason, asked for here, the
+        warnings shown first."""
+        register = trust.load_register()
+        badges = list(queryset.select_related("holder"))
+        warned = [(b, selectors.external_badge_warnings(b, register)) for b in badges]
+        warned = [(b, codes) for b, codes in warned if codes and b.status != ExternalBadge.Status.CONFIRMED]
+        form: ConfirmDespiteWarningsForm | None = None
+        reason = ""
+        if warned:
+            form = ConfirmDespiteWarningsForm(request.POST if "apply" in request.POST else None)
+            if not form.is_valid():
+                return TemplateResponse(
+                    request,
+                    "admin/badges/externalbadge/confirm.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "title": _("Confirm badges despite warnings"),
+                        "form": form,
+                        "warned": [(b, [selectors.EXTERNAL_BADGE_WARNINGS[c] for c in codes]) for b, codes in warned],
+                        "badges": badges,
+                        "opts": self.model._meta,
+                        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    },
+                )
+            reason = form.cleaned_data["reason"]
+        count = 0
+        for badge in badges:
+            try:
+                count += services.external_badge_confirm(badge=badge, by=request.user, exception_reason=reason)  # type: ignore[arg-type]
+            except services.ConfirmationNeedsReason:
+                # A warning that appeared after the form was shown (the register changed): not
+                # confirmed; HR sees it on the next try.
+                self.message_user(
+                    request, _("%(badge)s was not confirmed: check its warnings.") % {"badge": badge}, messages.WARNING
+                )
         self.message_user(
             request,
             ngettext("%(n)d badge confirmed.", "%(n)d badges confirmed.", count) % {"n": count},
             messages.SUCCESS,
         )
+        return None
 
     @admin.action(description=_("Do not recognise selected badges (a note is required)"), permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[ExternalBadge]) -> HttpResponse | None:
@@ -357,4 +585,148 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
+        )
+
+
+# ---------------------------------------------------------------- the register of trusted issuers
+
+
+class TrustedIssuerIdentifierInline(admin.TabularInline):
+    model = TrustedIssuerIdentifier
+    extra = 1
+    fields = ["kind", "value", "note"]
+
+
+class RegisterImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Register file (JSON)"),
+        help_text=_("A file exported from this portal or another portal's register of trusted issuers."),
+    )
+
+
+@admin.register(TrustedIssuer)
+class TrustedIssuerAdmin(admin.ModelAdmin):
+    """HR's register of issuers whose badges the city accepts as genuine (docs/api-verify.md)."""
+
+    list_display = ["name", "kind", "identifier_list", "valid_from", "valid_until", "in_force", "added_by"]
+    list_filter = ["kind"]
+    search_fields = ["name", "name_en", "identifiers__value"]
+    list_select_related = ["added_by"]
+    inlines = [TrustedIssuerIdentifierInline]
+    readonly_fields = ["is_this_portal", "this_portal_identifiers", "added_by", "added_at", "changed_at", "public_id"]
+    fieldsets = (
+        (None, {"fields": ("name", "name_en", "kind", "url", "is_this_portal", "this_portal_identifiers")}),
+        (_("Trusted"), {"fields": ("valid_from", "valid_until", "reason")}),
+        (_("History"), {"fields": ("added_by", "added_at", "changed_at", "public_id")}),
+    )
+    change_list_template = "admin/badges/trustedissuer/change_list.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrustedIssuer]:
+        return super().get_queryset(request).prefetch_related("identifiers")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_this_portal:
+            # This portal's own badges are checked against its own records, whatever a date here
+            # says: its dates and kind would only mislead.
+            fields += ["kind", "valid_from", "valid_until"]
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_this_portal:
+            return False
+        # Ending trust is a date (valid until), so old badges keep their verdict; deleting is
+        # for the administrator only, for an entry made by mistake.
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: TrustedIssuer, form: Any, change: bool) -> None:
+        if not change:
+            obj.added_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("identifiers"))
+    def identifier_list(self, obj: TrustedIssuer) -> str:
+        if obj.is_this_portal:
+            values = [i["value"] for i in trust.this_portal_identifiers()]
+        else:
+            values = [i.value for i in obj.identifiers.all()]
+        return format_html_join("", '<div class="mono">{}</div>', ((v,) for v in values)) or "—"
+
+    @admin.display(description=_("this portal's identifiers (from its keys and settings)"))
+    def this_portal_identifiers(self, obj: TrustedIssuer) -> str:
+        if not obj.is_this_portal:
+            return "—"
+        return format_html_join(
+            "",
+            '<div><span class="mono">{}</span> ({})</div>',
+            ((i["value"], i["kind"]) for i in trust.this_portal_identifiers()),
+        )
+
+    @admin.display(description=_("in force today"), boolean=True)
+    def in_force(self, obj: TrustedIssuer) -> bool:
+        return obj.is_this_portal or obj.in_force_on(timezone.localdate())
+
+    def get_urls(self) -> list[Any]:
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path("export.json", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
+            path("import/", self.admin_site.admin_view(self.import_view), name="{}_{}_import".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = trust.register_export()
+        response = HttpResponse(
+            json.dumps(document, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="trusted-issuers-{timezone.localdate():%Y%m%d}.json"'
+        return response
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        problems: list[str] = []
+        if request.method == "POST":
+            form = RegisterImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                if upload.size > trust.MAX_FILE_BYTES:
+                    problems = [str(_("The file is larger than 2 MB."))]
+                else:
+                    try:
+                        result = services.trusted_issuers_import(
+                            data=upload.read(),
+                            by=request.user,
+                            source=upload.name or "",  # type: ignore[arg-type]
+                        )
+                    except trust.RegisterFileError as exc:
+                        problems = exc.problems
+                    else:
+                        self.message_user(
+                            request,
+                            _("Register imported: %(created)d added, %(updated)d changed, %(unchanged)d unchanged.")
+                            % {
+                                "created": len(result.created),
+                                "updated": len(result.updated),
+                                "unchanged": result.unchanged,
+                            },
+                            messages.SUCCESS,
+                        )
+                        return HttpResponseRedirect(reverse("admin:badges_trustedissuer_changelist"))
+        else:
+            form = RegisterImportForm()
+        return TemplateResponse(
+            request,
+            "admin/badges/trustedissuer/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Import a register of trusted issuers"),
+                "form": form,
+                "problems": problems,
+                "opts": self.model._meta,
+            },
+            status=400 if problems else 200,
         )

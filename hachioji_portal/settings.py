@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_secret, env_str
+from .oidc import oidc_server_url_check
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "hachioji_portal.middleware.JapaneseFirstLocaleMiddleware",
+    "hachioji_portal.middleware.RejectNulBytesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -204,17 +207,22 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "八王子市 学習ポータル"
 
 SOCIALACCOUNT_ONLY = False
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# Off: allauth's own email matching looks in its email table (which can lag behind HR's roster),
+# links deactivated staff and may wipe a password. staff.adapters.StaffSocialAccountAdapter is
+# the only way an identity is linked to a staff record (by the record's current email).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_STORE_TOKENS = False
 # City single sign-on (OpenID Connect, e.g. Microsoft Entra ID): configured only here,
 # never also in the admin (a SocialApp in both places breaks the login page).
+# Its origin is added to the CSP's form-action (hachioji_portal/middleware.py); sign-out also
+# ends the provider's session (staff/sso.py, RP-initiated logout).
 OIDC_SERVER_URL = env_str("OIDC_SERVER_URL", "")
 SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
 if OIDC_SERVER_URL:
-    if "/common/" in OIDC_SERVER_URL or "/organizations/" in OIDC_SERVER_URL:
-        raise ImproperlyConfigured("OIDC_SERVER_URL must name the city's tenant, not common/organizations")
+    # https when DEBUG=0; never a shared Microsoft tenant (common, organizations, consumers).
+    OIDC_SERVER_URL = oidc_server_url_check(OIDC_SERVER_URL, debug=DEBUG)
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
         "OAUTH_PKCE_ENABLED": True,
         "APPS": [
@@ -233,6 +241,23 @@ OIDC_ALLOWED_EMAIL_DOMAINS = env_list("OIDC_ALLOWED_EMAIL_DOMAINS", [])
 
 # --- Roles that must use MFA ----------------------------------------------------------
 PORTAL_MFA_REQUIRED_FOR_HR = env_bool("PORTAL_MFA_REQUIRED_FOR_HR", True)
+
+# --- Telling HR (training desk) that a head of section recommended a request ----------
+# The members of the ``hr`` group are emailed: "each" (default) once per recommendation (one
+# email for a head's bulk recommendation), "daily" one digest a day of every request awaiting
+# HR, sent at the first beat run after PORTAL_HR_DIGEST_HOUR (Japan time), "off" never.
+PORTAL_HR_NOTIFY = env_str("PORTAL_HR_NOTIFY", "each").strip().lower()
+if PORTAL_HR_NOTIFY not in {"each", "daily", "off"}:
+    raise ImproperlyConfigured(f"PORTAL_HR_NOTIFY must be each, daily or off, not {PORTAL_HR_NOTIFY!r}")
+PORTAL_HR_DIGEST_HOUR = env_int("PORTAL_HR_DIGEST_HOUR", 8, minimum=0)
+if PORTAL_HR_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured("PORTAL_HR_DIGEST_HOUR is an hour of the day, 0 to 23")
+
+# --- The training record (研修履歴) ------------------------------------------------------
+# The office that issues the printed record, after the default issuer's name on every page
+# (「八王子市 人事課」, "Hachioji City, Human Resources Division"): badges/record.py.
+PORTAL_RECORD_OFFICE = env_str("PORTAL_RECORD_OFFICE", "人事課").strip()
+PORTAL_RECORD_OFFICE_EN = env_str("PORTAL_RECORD_OFFICE_EN", "Human Resources Division").strip()
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -259,6 +284,10 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Stored files are private (baked badges show the holder's name; portfolio originals): readable
+# by the portal's user and group (web and worker), not by others on the host.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # --- Email ----------------------------------------------------------------------------
@@ -282,7 +311,17 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# An upload waits in the cache between the preview and the confirmation (it holds names and
+# emails): forgotten after PORTAL_IMPORT_PENDING_SECONDS, and at once when confirmed, discarded
+# or refused (staff/imports.py).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "staff.imports.PendingUploadStorage"
+PORTAL_IMPORT_PENDING_SECONDS = env_int("PORTAL_IMPORT_PENDING_SECONDS", 30 * 60, minimum=60)
+# HR imports (roster, catalogue, grade reports) are refused before they are read when the upload
+# is larger, an XLSX unpacks to more, or the file has more data rows (all 23 wards' roster:
+# 60,000 rows, a 5.8 MiB CSV, a 3.3 MiB XLSX that unpacks to 42 MiB).
+PORTAL_IMPORT_MAX_BYTES = env_int("PORTAL_IMPORT_MAX_BYTES", 16 * 1024 * 1024, minimum=64 * 1024)
+PORTAL_IMPORT_MAX_UNPACKED_BYTES = env_int("PORTAL_IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024, minimum=1024 * 1024)
+PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 100_000, minimum=1)
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -301,6 +340,8 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Everything the pages use comes from the portal itself (the city network has no internet).
+# Forms may also lead to the configured SSO provider (sign-in and sign-out redirect there): the
+# middleware adds its origin to form-action.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -321,11 +362,24 @@ BADGE_FONT_PATHS = env_list(
 )
 # Holders are emailed this many days before a badge expires (once per badge).
 BADGE_EXPIRY_REMINDER_DAYS = env_int("BADGE_EXPIRY_REMINDER_DAYS", 30, minimum=1)
+# Staff with an approved enrolment are emailed this many days before the course starts; heads
+# of section this many days before an application deadline about requests still awaiting them
+# (courses/reminders.py; each person can turn reminders off on their profile).
+PORTAL_COURSE_START_REMINDER_DAYS = env_int("PORTAL_COURSE_START_REMINDER_DAYS", 7, minimum=1)
+PORTAL_APPLICATION_DEADLINE_REMINDER_DAYS = env_int("PORTAL_APPLICATION_DEADLINE_REMINDER_DAYS", 3, minimum=1)
 # Public verify page and API: badge checks per client address per minute, and the upload limit.
 BADGE_VERIFY_RATE_LIMIT = env_int("BADGE_VERIFY_RATE_LIMIT", 30, minimum=1)
 BADGE_VERIFY_MAX_BYTES = env_int("BADGE_VERIFY_MAX_BYTES", 5 * 1024 * 1024, minimum=64 * 1024)
+# Checks of untrusted badges (verify page and API, portfolio upload; badges/bounded.py): the
+# time limit of one check in seconds, and how many may run at once per kind (public, portfolio)
+# across all web workers. Keep 2 x BADGE_VERIFY_CONCURRENCY below gunicorn's --workers.
+BADGE_VERIFY_TIME_LIMIT = env_int("BADGE_VERIFY_TIME_LIMIT", 2, minimum=1)
+BADGE_VERIFY_CONCURRENCY = env_int("BADGE_VERIFY_CONCURRENCY", 1, minimum=1)
 # Reverse proxies in front of the portal that append to X-Forwarded-For (0: use REMOTE_ADDR).
 PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# allauth's rate limits (failed logins, password resets) count per client address too: the
+# same proxies, so that behind them one client's failures do not lock out everybody else.
+ALLAUTH_TRUSTED_PROXY_COUNT = PORTAL_TRUSTED_PROXY_COUNT
 
 # --- Logging --------------------------------------------------------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
@@ -349,6 +403,13 @@ CELERY_BEAT_SCHEDULE = {
     "awards-sweep": {"task": "badges.tasks.awards_sweep_task", "schedule": 60.0},
     "emails-sweep": {"task": "staff.tasks.emails_sweep_task", "schedule": 60.0},
     "badges-expiry-reminders": {"task": "badges.tasks.awards_expiry_remind_task", "schedule": 3600.0},
+    # Hourly: sends HR's daily digest once a day, at the first run after PORTAL_HR_DIGEST_HOUR
+    # (a beat that was down at that hour catches up); does nothing unless PORTAL_HR_NOTIFY=daily.
+    "hr-daily-digest": {"task": "courses.tasks.hr_digest_task", "schedule": 3600.0},
+    # Daily, 07:30 Japan time: reminders before a course starts and before an application
+    # deadline (courses/reminders.py; each at most once per enrolment, so a catch-up run after a
+    # beat outage, or a second run, sends nothing twice).
+    "enrolment-reminders": {"task": "courses.tasks.enrolment_reminders_task", "schedule": crontab(hour=7, minute=30)},
 }
 
 # --- Training budget (HR dashboard: subsidy spent against budget per fiscal year) -------

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from badges import issuing, services
 from badges.models import Award
 from tests.badges.conftest import bake_ob3, external_credential
-from tests.courses.factories import make_course, make_enrolment
+from tests.courses.factories import make_course, make_enrolment, make_skill
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ HR_ONLY = ok_for(C, SU, otherwise=403)
 ADMIN = {**ok_for(C, SU, otherwise=302)}
 
 # name → (url template, statuses). {award}, {token}, {external}, {course}, {enrolment},
-# {alice_no}, {issuer}, {badge_class} are filled from the scene below.
+# {approved}, {alice_no}, {alice_pk}, {issuer}, {badge_class}, {skill} are filled from the scene below.
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "home": ("/", SIGNED_IN),
     "staff:profile": ("/me/profile/", SIGNED_IN),
@@ -51,6 +51,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     # alice has asked for this course already: she is sent to her request in "my learning".
     "courses:request": ("/courses/{course}/request/", {**SIGNED_IN, "alice": 302}),
     "courses:my_learning": ("/courses/my-learning/", SIGNED_IN),
+    # The question before withdrawing (the POST that withdraws is tested below).
+    "courses:withdraw": ("/courses/my-learning/{enrolment}/withdraw/", OWNER_ONLY),
+    # The .ics file of alice's approved course: hers alone (courses/calendar.py).
+    "courses:calendar": ("/courses/my-learning/{approved}/calendar.ics", OWNER_ONLY),
     "courses:approvals": ("/courses/approvals/", ok_for(B, OH, otherwise=403)),
     "hr:dashboard": ("/hr/", HR_AND_HEADS),
     "hr:people": ("/hr/people/", HR_AND_HEADS),
@@ -59,6 +63,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "hr:profile": ("/hr/people/{alice_no}/", ok_for(B, C, SU, otherwise=403)),
     "hr:matrix": ("/hr/skills/", HR_AND_HEADS),
     "hr:access_log": ("/hr/access-log/", HR_ONLY),
+    "hr:access_log_export": ("/hr/access-log/export.csv", HR_ONLY),
     "badges:mine": ("/badges/", SIGNED_IN),
     "badges:portfolio": ("/badges/portfolio/", SIGNED_IN),
     "badges:portfolio_add": ("/badges/portfolio/add/", SIGNED_IN),
@@ -68,12 +73,17 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     # This external badge has no public address of its own, so there is no QR code to show.
     "badges:portfolio_qr": ("/badges/portfolio/{external}/qr.svg", ok_for(otherwise=404)),
     "badges:record": ("/badges/record/", SIGNED_IN),
-    "badges:record_of": ("/badges/record/{alice_no}/", ok_for(AN, B, C, SU, otherwise=404)),
+    # The person and her head of section; HR reads it at hr:profile (docs/roles.md).
+    "badges:record_of": ("/badges/record/{alice_no}/", ok_for(AN, B, otherwise=404)),
     "badges:detail": ("/badges/{award}/", OWNER_ONLY),
     "badges:download_png": ("/badges/{award}/download.png", OWNER_ONLY),
     "badges:download_credential": ("/badges/{award}/credential.json", OWNER_ONLY),
     "public:issuer": ("/public/issuers/{issuer}", EVERYONE),
     "public:status_list": ("/public/issuers/{issuer}/status/0", EVERYONE),
+    # The issuer's logo (wallets show it), and the skill framework's pages (alignments' targetUrl).
+    "public:issuer_image": ("/public/issuers/{issuer}/image.png", EVERYONE),
+    "public_skills:index": ("/public/skills/", EVERYONE),
+    "public_skills:detail": ("/public/skills/{skill}/", EVERYONE),
     "public:badge_class": ("/public/badges/{badge_class}", EVERYONE),
     "public:badge_class_image": ("/public/badges/{badge_class}/image.png", EVERYONE),
     "public:assertion": ("/public/assertions/{award}", EVERYONE),
@@ -84,25 +94,54 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public:share_qr": ("/public/share/{token}/qr.svg", EVERYONE),
     "public:verify": ("/public/verify/", EVERYONE),
     "did_document": ("/.well-known/did.json", EVERYONE),
+    # Add to wallet (OpenID4VCI): the issuer's and its authorization server's metadata, the same
+    # for everyone; the token, nonce and credential endpoints are POSTs (below).
+    "oid4vci_issuer_metadata": ("/.well-known/openid-credential-issuer", EVERYONE),
+    "oauth_authorization_server_metadata": ("/.well-known/oauth-authorization-server", EVERYONE),
     "health": ("/health", EVERYONE),
+    # Single sign-on's callback (staff/sso.py, allauth's with the ID token kept for signing out):
+    # SSO is not configured here, so there is no such page for anyone (tests/browser/test_sso.py).
+    "city_sso_callback": ("/accounts/oidc/city-sso/login/callback/", ok_for(otherwise=404, anonymous=404)),
     "admin:index": ("/admin/", ADMIN),
     "admin:staff_staffmember_changelist": ("/admin/staff/staffmember/", ADMIN),
     # Signed-in people without HR's import permission get a plain 403 here.
     "admin:staff_staffmember_import": ("/admin/staff/staffmember/import/", ok_for(C, SU, otherwise=403)),
     "admin:courses_enrolment_changelist": ("/admin/courses/enrolment/", ADMIN),
     "admin:courses_enrolment_change": ("/admin/courses/enrolment/{enrolment}/change/", ADMIN),
+    # The enrolment page's decisions are POSTs (tests/courses/test_admin_enrolment_page.py): a GET is refused.
+    "admin:courses_enrolment_decide": (
+        "/admin/courses/enrolment/{enrolment}/decide/approve/",
+        {**ADMIN, C: 405, SU: 405},
+    ),
     "admin:badges_award_changelist": ("/admin/badges/award/", ADMIN),
+    # The register of trusted issuers: HR keeps it, exports and imports it.
+    "admin:badges_trustedissuer_changelist": ("/admin/badges/trustedissuer/", ADMIN),
+    "admin:badges_trustedissuer_export": ("/admin/badges/trustedissuer/export.json", ADMIN),
+    "admin:badges_trustedissuer_import": ("/admin/badges/trustedissuer/import/", ADMIN),
     "admin:staff_recordaccess_changelist": ("/admin/staff/recordaccess/", ADMIN),
+    # HR edits the fields of its job here (no roles, no password: tests/staff/test_roles.py).
+    "admin:staff_staffmember_change": ("/admin/staff/staffmember/{alice_pk}/change/", ADMIN),
+    # Nobody sets another person's password: a reset email only.
+    "admin:auth_user_password_change": ("/admin/staff/staffmember/{alice_pk}/password/", ok_for(otherwise=403)),
+    # Roles are granted by an administrator, on the record.
+    "admin:staff_staffmember_roles": ("/admin/staff/staffmember/{alice_pk}/roles/", ok_for(SU, otherwise=403)),
+    "admin:staff_rolechange_changelist": ("/admin/staff/rolechange/", {**ok_for(SU, otherwise=302), C: 403}),
 }
 
 # POST-only endpoints and the API: checked by the POST tests below.
 POST_ONLY = {
     "staff:language_set",
-    "courses:withdraw",
+    "staff:reminders_set",  # the profile's reminder switch: tests/courses/test_reminders.py
     "courses:decide",
+    "courses:recommend_many",  # tests/courses/test_bulk_recommend.py
     "badges:portfolio_remove",
     "badges:visibility",
     "badges:share_link_renew",
+    "badges:wallet_offer",  # the holder only (tests/badges/test_wallet.py and below)
+    # A wallet app's calls, anonymous by design: the code, then the token, is the credential.
+    "public:oid4vci_token",
+    "public:oid4vci_nonce",
+    "public:oid4vci_credential",
     "public:verify_api",
     "account_logout",
 }
@@ -118,8 +157,10 @@ def scene(alice, bob, carol, dave, signing_key, badge_class, enqueued, settings)
 
     department_set_heads(department=other, heads=[other_head])
     superuser = make_staff(employee_number="100021", is_staff=True, is_superuser=True, mfa=True)
-    course = make_course(code="KENPO-1", title="憲法", badge_class=badge_class)
+    skill = make_skill(code="LAW", name="法務")
+    course = make_course(code="KENPO-1", title="憲法", badge_class=badge_class, skills={skill: 2})
     enrolment = make_enrolment(staff=alice, course=course, state="requested")
+    approved = make_enrolment(staff=alice, course=make_course(code="GYOSEI-1", title="行政法"), state="approved")
     award, _ = services.award_request(
         recipient=alice, badge_class=badge_class, source_key="enrolment:999", achieved_on=dt.date(2026, 4, 1)
     )
@@ -145,9 +186,12 @@ def scene(alice, bob, carol, dave, signing_key, badge_class, enqueued, settings)
             "external": external.public_id,
             "course": course.code,
             "enrolment": enrolment.pk,
+            "approved": approved.pk,
             "alice_no": alice.employee_number,
+            "alice_pk": alice.pk,
             "issuer": award.issuer.public_id,
             "badge_class": badge_class.public_id,
+            "skill": skill.code,
         },
         "enrolment": enrolment,
         "award": award,
@@ -214,6 +258,7 @@ def test_state_changing_endpoints_refuse_other_people(client, scene):
         (f"/courses/my-learning/{enrolment.pk}/withdraw/", {}),
         (f"/badges/{award.public_id}/visibility", {"visibility": "private"}),
         (f"/badges/{award.public_id}/share-link/renew", {}),
+        (f"/badges/{award.public_id}/wallet-offer", {}),
         (f"/badges/portfolio/{external.public_id}/remove", {}),
     ]
     for persona in ("dave", "bob", "carol"):
@@ -227,12 +272,76 @@ def test_state_changing_endpoints_refuse_other_people(client, scene):
     assert enrolment.state == "requested"
     award.refresh_from_db()
     assert award.visibility == Award.Visibility.PUBLIC
+    assert not award.wallet_offers.exists()
+
+
+def _roles_and_password(person: Any) -> tuple[Any, ...]:
+    person.refresh_from_db()
+    groups = tuple(sorted(person.groups.values_list("name", flat=True)))
+    departments = tuple(person.headed_departments.values_list("pk", flat=True))
+    return person.is_superuser, person.is_staff, groups, departments, person.password
+
+
+def test_only_an_administrator_grants_roles_and_nobody_sets_a_password(client, scene):
+    """The role page's POST for every role, the staff change form posted with the role fields,
+    and the set-password URL, by every persona. Only the administrator's role grants count."""
+    from staff import roles
+    from tests.factories import DEFAULT_PASSWORD
+
+    people = scene["people"]
+    alice, dave = people["alice"], people["dave"]
+    department = alice.department
+    grants = [
+        {"action": "grant", "role": roles.HR, "reason": "研修担当に配置"},
+        {"action": "grant", "role": roles.SECTION_HEAD, "department": department.pk, "reason": "所属長"},
+        {"action": "grant", "role": roles.ADMINISTRATOR, "reason": "システム管理者"},
+    ]
+    forged_change = {
+        "employee_number": alice.employee_number,
+        "email": alice.email,
+        "family_name": alice.family_name,
+        "given_name": alice.given_name,
+        "employment_type": alice.employment_type,
+        "preferred_language": alice.preferred_language,
+        "department": department.pk,
+        "is_active": "on",
+        "is_superuser": "on",
+        "is_staff": "on",
+        "groups": [g.pk for g in dave.groups.model.objects.all()],
+        "assignments-TOTAL_FORMS": "0",
+        "assignments-INITIAL_FORMS": "0",
+    }
+    expected_role_post = {**dict.fromkeys(PERSONAS, 403), "anonymous": 302, "superuser": 302}
+    before_alice, before_dave = _roles_and_password(alice), _roles_and_password(dave)
+    for persona in PERSONAS:
+        client.logout()
+        if persona != "anonymous":
+            client.force_login(people[persona])
+        for data in grants:
+            status = client.post(f"/admin/staff/staffmember/{dave.pk}/roles/", data).status_code
+            assert status == expected_role_post[persona], (persona, data["role"], status)
+        password_url = f"/admin/staff/staffmember/{alice.pk}/password/"
+        response = client.post(password_url, {"password1": "new-password-1234", "password2": "new-password-1234"})
+        assert response.status_code == (302 if persona == "anonymous" else 403), persona
+        client.post(f"/admin/staff/staffmember/{alice.pk}/change/", forged_change)
+        assert _roles_and_password(alice) == before_alice, persona
+        if persona != "superuser":
+            assert _roles_and_password(dave) == before_dave, persona
+    assert alice.check_password(DEFAULT_PASSWORD)
+    assert _roles_and_password(dave)[:4] == (True, True, ("hr", "section_head", "staff"), (department.pk,))
+    from staff.models import RoleChange
+
+    granted = RoleChange.objects.filter(staff=dave).values_list("actor", "role")
+    assert sorted(granted) == sorted((people["superuser"].pk, g["role"]) for g in grants)
 
 
 def test_anonymous_posts_go_to_sign_in_and_change_nothing(client, scene):
     award = scene["award"]
     response = client.post(f"/badges/{award.public_id}/visibility", {"visibility": "private"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    response = client.post(f"/badges/{award.public_id}/wallet-offer")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not award.wallet_offers.exists()
     award.refresh_from_db()
     assert award.visibility == Award.Visibility.PUBLIC
 
@@ -242,5 +351,39 @@ def test_public_urls_carry_uuids_not_sequential_ids(scene):
     award = scene["award"]
     for document in (award.assertion, award.credential):
         for url in re.findall(r"https?://[^\"\s]+", json.dumps(document)):
-            if "/public/" in url and "/status/" not in url:
+            # Status lists are numbered; skills are the framework's public codes (LAW), no one's.
+            if "/public/" in url and "/status/" not in url and "/public/skills/" not in url:
                 assert uuid.search(url), url
+
+
+# Reachable before two-step verification is set up: the same document for everyone, and the
+# single sign-on callback (part of signing in, under /accounts/ like the rest of allauth's).
+SAME_FOR_EVERYONE = {
+    "did_document",
+    "health",
+    "city_sso_callback",
+    "oid4vci_issuer_metadata",
+    "oauth_authorization_server_metadata",
+}
+
+
+def test_hr_and_superusers_without_totp_are_sent_to_set_it_up_from_every_page(client, scene):
+    """Every page in the matrix, the public tree included (private badge images and share pages
+    would otherwise open for a password alone)."""
+    from django.urls import reverse
+
+    setup = reverse("mfa_activate_totp")
+    without_totp = [
+        make_staff(employee_number="100030", role="hr", mfa=False),
+        make_staff(employee_number="100031", is_staff=True, is_superuser=True, mfa=False),
+    ]
+    wrong = []
+    for person in without_totp:
+        client.force_login(person)
+        for name, (template, _statuses) in MATRIX.items():
+            if name in SAME_FOR_EVERYONE:
+                continue
+            response = client.get(template.format(**scene["values"]))
+            if response.status_code != 302 or response["Location"] != setup:
+                wrong.append(f"{name} as {person.employee_number}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
