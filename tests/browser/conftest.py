@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import _missing
 
@@ -25,6 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "interop" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+
+# Every wait in these tests is on something the page signals (an element, a URL, a navigation,
+# a download, a file chooser), never on time; this is only the upper bound on such a wait. It is
+# generous because `make test` shares two cores with other work: a page that takes 10 s there is
+# slow, not broken. Playwright's own default for expect() is 5 s, too tight on a loaded machine.
+TIMEOUT_MS = 30_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +76,20 @@ class Shots:
 
 
 @pytest.fixture
+def new_context(new_context):  # type: ignore[no-untyped-def]
+    """pytest-playwright's new_context (so also its context and page), with the upper bound on
+    actions and navigations set explicitly (TIMEOUT_MS)."""
+
+    def make(**options: Any) -> Any:
+        context = new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        return context
+
+    return make
+
+
+@pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Shots:
     return Shots(request.node.name)
 
@@ -98,10 +120,20 @@ def sign_in(page: Any, live_server: Any, email: str, password: str, *, totp: str
     with page.expect_navigation():
         page.get_by_role("button", name="ログイン").click()
     if totp is not None:
-        # allauth's two-step page: its field is labelled 「コード」 in Japanese.
-        page.get_by_label(re.compile(r"^(認証)?コード")).fill(totp)
-        with page.expect_navigation():
-            page.get_by_role("button", name="ログイン").click()
+        # allauth's two-step page: its field is labelled 「コード」 in Japanese. The code is read
+        # off the authenticator when the page asks for it, as a person would: a code taken before
+        # the password step can run out on a busy machine (30 s periods, no tolerance). A code
+        # that runs out between typing and the server's check is refused; a person then types the
+        # next one, and so does this (at most twice more). A wrong code never passes.
+        from tests.factories import totp_code
+
+        field = page.get_by_label(re.compile(r"^(認証)?コード"))
+        for attempt in range(3):
+            field.fill(totp if attempt == 0 and totp != "now" else totp_code())
+            with page.expect_navigation():
+                page.get_by_role("button", name="ログイン").click()
+            if "/2fa/authenticate" not in page.url:
+                break
 
 
 def no_horizontal_scroll(page: Any) -> bool:
