@@ -38,6 +38,17 @@ class SigningKeyInline(admin.TabularInline):
         return False  # keys are created by `manage.py badges_keygen`, from the key file
 
 
+def json_document(value: Any) -> str:
+    """A signed or machine-written JSON document, shown as it is: its keys are the standard's
+    identifiers (English by definition, like code), so the block is marked ``lang="en"`` and
+    ``translate="no"`` for screen readers and translation tools; HR reads the Japanese fields
+    above it."""
+    if not value:
+        return "—"
+    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+    return format_html('<pre class="json-document" lang="en" translate="no">{}</pre>', text)
+
+
 @admin.register(Issuer)
 class IssuerAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "email", "is_default"]
@@ -125,8 +136,8 @@ class AwardAdmin(admin.ModelAdmin):
         "recipient_identity",
         "status_list_index",
         "signing_key",
-        "credential",
-        "assertion",
+        "credential_document",
+        "assertion_document",
         "baked_image",
         "notified_at",
         "reminded_at",
@@ -167,13 +178,28 @@ class AwardAdmin(admin.ModelAdmin):
             _("Signed documents"),
             {
                 "classes": ("collapse",),
-                "fields": ("salt", "recipient_identity", "status_list_index", "signing_key", "assertion", "credential"),
+                "fields": (
+                    "salt",
+                    "recipient_identity",
+                    "status_list_index",
+                    "signing_key",
+                    "assertion_document",
+                    "credential_document",
+                ),
             },
         ),
     )
 
     # What a signed badge says: it cannot change once signed (revoke and re-issue instead).
     SIGNED_CONTENT = ("recipient", "badge_class", "achieved_on", "evidence")
+
+    @admin.display(description=_("Open Badges 2.0 assertion (hosted)"))
+    def assertion_document(self, obj: Award) -> str:
+        return json_document(obj.assertion)
+
+    @admin.display(description=_("Open Badges 3.0 credential (signed)"))
+    def credential_document(self, obj: Award) -> str:
+        return json_document(obj.credential)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Award], search_term: str
@@ -414,7 +440,7 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Full verification report"), {"classes": ("collapse",), "fields": ("verification",)}),
+        (_("Full verification report"), {"classes": ("collapse",), "fields": ("verification_document",)}),
     )
     readonly_fields = [
         "holder",
@@ -434,12 +460,16 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
         "status",
         "confirmed_by",
         "confirmed_at",
-        "verification",
+        "verification_document",
         "recipient_match",
         "warnings_display",
         "exceptions_display",
         "exception_reason",
     ]
+
+    @admin.display(description=_("full verification report"))
+    def verification_document(self, obj: ExternalBadge) -> str:
+        return json_document(obj.verification)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # staff add them from their portfolio, where they are verified
@@ -660,7 +690,10 @@ class TrustedIssuerAdmin(admin.ModelAdmin):
         return format_html_join(
             "",
             '<div><span class="mono">{}</span> ({})</div>',
-            ((i["value"], i["kind"]) for i in trust.this_portal_identifiers()),
+            (
+                (i["value"], TrustedIssuerIdentifier.Kind(i["kind"]).label)  # the label, not the code
+                for i in trust.this_portal_identifiers()
+            ),
         )
 
     @admin.display(description=_("in force today"), boolean=True)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Issuer(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     url = models.URLField(_("website"))
@@ -31,7 +31,7 @@ class Issuer(models.Model):
         default=False,
         help_text=_("Badges are issued in this issuer's name unless a badge class says otherwise."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("issuer")
@@ -57,7 +57,7 @@ class SigningKey(models.Model):
 
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="keys")
     public_key_multibase = models.CharField(_("public key (multibase)"), max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
@@ -83,7 +83,7 @@ class BadgeClass(models.Model):
         PURPLE = "purple", _("Purple (programme)")
         RED = "red", _("Red (disaster management)")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="badge_classes")
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
@@ -119,7 +119,7 @@ class BadgeClass(models.Model):
         ),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("badge class")
@@ -161,10 +161,14 @@ class Award(models.Model):
         STAFF = "staff", _("City staff")
         PUBLIC = "public", _("Anyone with the link")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="awards")
-    badge_class = models.ForeignKey(BadgeClass, on_delete=models.PROTECT, related_name="awards")
-    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="awards")
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="awards"
+    )
+    badge_class = models.ForeignKey(
+        BadgeClass, verbose_name=_("badge class"), on_delete=models.PROTECT, related_name="awards"
+    )
+    issuer = models.ForeignKey(Issuer, verbose_name=_("issuer"), on_delete=models.PROTECT, related_name="awards")
     source_key = models.CharField(
         _("source"), max_length=100, help_text=_("What was completed, e.g. enrolment:42. One award per source.")
     )
@@ -182,8 +186,10 @@ class Award(models.Model):
 
     salt = models.CharField(max_length=64, blank=True)
     recipient_identity = models.CharField(_("hashed recipient"), max_length=100, blank=True)
-    status_list_index = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    signing_key = models.ForeignKey(SigningKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status_list_index = models.PositiveIntegerField(_("status list index"), null=True, blank=True, editable=False)
+    signing_key = models.ForeignKey(
+        SigningKey, verbose_name=_("signing key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     credential = models.JSONField(_("signed OB 3.0 credential"), null=True, blank=True)
     assertion = models.JSONField(_("OB 2.0 assertion"), null=True, blank=True)
     baked_image = models.FileField(_("baked image"), upload_to="awards/%Y/%m/", blank=True)
@@ -277,7 +283,7 @@ class ExternalBadge(models.Model):
         PNG = "png", _("Baked PNG image")
         JSON = "json", _("Credential JSON")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -397,7 +403,7 @@ class TrustedIssuer(models.Model):
         E_LEARNING = "e_learning", _("E-learning provider")
         OTHER = "other", _("Other organisation")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(
         _("display name"),
         max_length=200,
@@ -514,7 +520,7 @@ class WalletOffer(models.Model):
     status list entry, so revoking the award revokes the copies too.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
     award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="wallet_offers")
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -15,7 +15,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -411,7 +411,8 @@ class Enrolment(models.Model):
     grade = models.CharField(_("grade"), max_length=20, blank=True, help_text=_("e.g. 優, A, 合格, 85"))
     result_note = models.CharField(_("result"), max_length=200, blank=True)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
-    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    # Its own context: an award's "requested at" is when issuing was requested (発行依頼日時).
+    requested_at = models.DateTimeField(pgettext_lazy("enrolment", "requested at"), default=timezone.now)
     recommended_at = models.DateTimeField(_("recommended at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -462,8 +463,8 @@ class EnrolmentEvent(models.Model):
     """One transition of an enrolment: who, when, why. Never edited or deleted."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="events")
-    from_state = models.CharField(_("from"), max_length=20, choices=EnrolmentState.choices, blank=True)
-    to_state = models.CharField(_("to"), max_length=20, choices=EnrolmentState.choices)
+    from_state = models.CharField(_("previous state"), max_length=20, choices=EnrolmentState.choices, blank=True)
+    to_state = models.CharField(_("new state"), max_length=20, choices=EnrolmentState.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

@@ -7,17 +7,21 @@ File encodings (UTF-8, UTF-8 with BOM, CP932) are handled by the shared formats 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
+from import_export.results import Result, RowResult
 
 from staff.models import StaffMember
 
-from .models import Course, Enrolment, EnrolmentState, Provider, Skill, SkillLevel
+from .models import Course, Delivery, Enrolment, EnrolmentState, Provider, Skill, SkillLevel, UseType
 from .services import EnrolmentError, course_set_skills, enrolment_complete, enrolment_mark_not_completed
 
 S = EnrolmentState
@@ -45,6 +49,68 @@ class JapaneseDateWidget(widgets.DateWidget):
             except ValueError:
                 continue
         raise ValueError(_("“%(value)s” is not a date (write it as 2026-04-01).") % {"value": text})
+
+
+# --- Japanese columns -----------------------------------------------------------------------
+
+
+def _header_key(header: object) -> str:
+    text = unicodedata.normalize("NFKC", str(header or "")).strip().lower()
+    return re.sub(r"[\s_]+", " ", text)
+
+
+class ChoiceLabelWidget(widgets.Widget):
+    """A choice written as its Japanese label (通信教育, 修了 …); the code and the English label
+    are read too, so files exported before issue 13 (raw codes) still import."""
+
+    def __init__(self, choices: Any) -> None:
+        super().__init__()
+        self.choices = choices
+
+    def _labels(self) -> dict[str, str]:
+        with translation.override("ja"):
+            return {str(value): str(label) for value, label in self.choices.choices}
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        text = unicodedata.normalize("NFKC", str(value or "")).strip()
+        if not text:
+            return ""
+        spellings: dict[str, str] = {}
+        for code, label in self.choices.choices:
+            with translation.override(None):
+                english = str(label)
+            for spelling in (code, english, self._labels()[str(code)]):
+                spellings[_header_key(spelling)] = code
+        try:
+            return spellings[_header_key(text)]
+        except KeyError:
+            raise ValueError(
+                _("“%(value)s” is not one of: %(choices)s.")
+                % {"value": text, "choices": "、".join(self._labels().values())}
+            ) from None
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return self._labels().get(str(value or ""), str(value or ""))
+
+
+class JapaneseColumnsResource(resources.ModelResource):
+    """Files (and the import and export screens) name the columns in Japanese: ``COLUMNS``
+    maps each field to its column. A file with the English field names, as exported before
+    issue 13, is still read: ``before_import`` renames its headers."""
+
+    COLUMNS: dict[str, str] = {}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name, column in self.COLUMNS.items():
+            self.fields[name].column_name = column
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        names = {_header_key(name): column for name, column in self.COLUMNS.items()}
+        names.update({_header_key(column): column for column in self.COLUMNS.values()})
+        if dataset.headers:
+            dataset.headers = [names.get(_header_key(h), str(h or "").strip()) for h in dataset.headers]
+        super().before_import(dataset, **kwargs)
 
 
 # --- Catalogue ----------------------------------------------------------------------------
@@ -75,7 +141,32 @@ def parse_skills(text: str, known: dict[str, Skill]) -> dict[Skill, int]:
     return levels
 
 
-class CourseResource(resources.ModelResource):
+class CourseResource(JapaneseColumnsResource):
+    COLUMNS = {
+        "code": "講座コード",
+        "title": "講座名",
+        "title_en": "講座名（英語）",
+        "description": "説明",
+        "description_en": "説明（英語）",
+        "provider": "実施機関コード",
+        "delivery": "実施形態",
+        "term": "実施時期",
+        "starts_on": "開始日",
+        "ends_on": "終了日",
+        "hours": "時間数",
+        "credits": "単位数",
+        "capacity": "定員",
+        "application_opens_on": "申込開始日",
+        "application_closes_on": "申込締切日",
+        "prerequisites": "受講要件",
+        "cost": "受講料（円）",
+        "city_subsidy": "市の補助（円）",
+        "for_self_development": "自己啓発型",
+        "for_promotion": "昇任選考活用型",
+        "is_published": "講座一覧に表示",
+        "skills": "スキル",
+    }
+
     provider = fields.Field(
         attribute="provider", column_name="provider", widget=widgets.ForeignKeyWidget(Provider, field="code")
     )
@@ -123,6 +214,7 @@ class CourseResource(resources.ModelResource):
         super().__init__(**kwargs)
         for name in ("starts_on", "ends_on", "application_opens_on", "application_closes_on"):
             self.fields[name].widget = JapaneseDateWidget()
+        self.fields["delivery"].widget = ChoiceLabelWidget(Delivery)
         self._known_skills: dict[str, Skill] | None = None
 
     def get_queryset(self) -> QuerySet[Course]:
@@ -132,8 +224,9 @@ class CourseResource(resources.ModelResource):
         return _skills_text(course) if course.pk else ""
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
-        if row.get("code"):
-            row["code"] = str(row["code"]).strip().upper()
+        code = self.COLUMNS["code"]
+        if row.get(code):
+            row[code] = str(row[code]).strip().upper()
 
     def import_instance(self, instance: Course, row: Any, **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
@@ -141,11 +234,11 @@ class CourseResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-        if "skills" in row:
+        if self.COLUMNS["skills"] in row:
             if self._known_skills is None:
                 self._known_skills = {s.code: s for s in Skill.objects.all()}
             try:
-                instance._skill_levels = parse_skills(row["skills"], self._known_skills)  # type: ignore[attr-defined]
+                instance._skill_levels = parse_skills(row[self.COLUMNS["skills"]], self._known_skills)  # type: ignore[attr-defined]
             except ValueError as exc:
                 errors["skills"] = [str(exc)]
         if errors:
@@ -165,7 +258,17 @@ class CourseResource(resources.ModelResource):
             course_set_skills(course=instance, levels=levels)  # also refreshes the skill holdings
 
 
-class SkillResource(resources.ModelResource):
+class SkillResource(JapaneseColumnsResource):
+    COLUMNS = {
+        "code": "スキルコード",
+        "name": "スキル名",
+        "name_en": "スキル名（英語）",
+        "description": "説明",
+        "description_en": "説明（英語）",
+        "sort_order": "表示順",
+        "is_active": "有効",
+    }
+
     class Meta:
         model = Skill
         import_id_fields = ("code",)
@@ -176,15 +279,37 @@ class SkillResource(resources.ModelResource):
         clean_model_instances = True
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
-        if row.get("code"):
-            row["code"] = str(row["code"]).strip().upper()
+        code = self.COLUMNS["code"]
+        if row.get(code):
+            row[code] = str(row[code]).strip().upper()
 
 
 # --- Enrolments ---------------------------------------------------------------------------
 
 
-class EnrolmentExportResource(resources.ModelResource):
+class EnrolmentExportResource(JapaneseColumnsResource):
     """Every enrolment with the person, department, course, state and cost split (export only)."""
+
+    COLUMNS = {
+        "id": "申込番号",
+        "employee_number": "職員番号",
+        "staff_name": "氏名",
+        "department_code": "所属コード",
+        "department": "所属",
+        "course_code": "講座コード",
+        "course_title": "講座名",
+        "use_type": "活用区分",
+        "state": "状態",
+        "requested_at": "申請日時",
+        "recommended_at": "推薦日時",
+        "decided_at": "決定日時",
+        "cost": "受講料（円）",
+        "city_subsidy": "市の補助（円）",
+        "staff_share": "本人負担（円）",
+        "grade": "成績",
+        "result_note": "結果の備考",
+        "completed_on": "修了日",
+    }
 
     employee_number = fields.Field(attribute="staff__employee_number", column_name="employee_number")
     staff_name = fields.Field(attribute="staff__full_name", column_name="staff_name")
@@ -217,6 +342,11 @@ class EnrolmentExportResource(resources.ModelResource):
         )
         export_order = fields
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields["use_type"].widget = ChoiceLabelWidget(UseType)
+        self.fields["state"].widget = ChoiceLabelWidget(EnrolmentState)
+
     @classmethod
     def get_display_name(cls) -> str:
         return _("Enrolments (full export)")
@@ -236,9 +366,87 @@ GRADE_REPORT_ALIASES = {
     "修了日": "completed_on",
     "備考": "note",
 }
+#: The columns as HR's import page names them: the first Japanese name of each column.
+GRADE_REPORT_COLUMNS = tuple(
+    next(name for name, alias_of in GRADE_REPORT_ALIASES.items() if alias_of == field)
+    for field in ("employee_number", "course_code", "result", "grade", "completed_on", "note")
+)
 COMPLETED_WORDS = {"", "completed", "complete", "pass", "passed", "修了", "合格", "完了"}
 NOT_COMPLETED_WORDS = {"not_completed", "not completed", "fail", "failed", "未修了", "不合格", "欠席"}
 REQUIRED_COLUMNS = ("employee_number", "course_code")
+
+
+class GradeRowResult(RowResult):
+    """One line of the grade report as HR sees it in the preview: the spreadsheet line (the
+    header is line 1), who and which course, the change in words, or why the line fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.employee_number = ""
+        self.name = ""
+        self.course = ""
+        self.change = ""
+        self.details: list[str] = []
+
+    @property
+    def failed(self) -> bool:
+        return self.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR)
+
+    @property
+    def reasons(self) -> list[str]:
+        if self.validation_error is not None:
+            return [str(message) for message in self.validation_error.messages]
+        return [str(error.error) for error in self.errors]
+
+
+class GradeReportResult(Result):
+    """The counts and the preview's lines, in the spreadsheet's order."""
+
+    #: Lines shown besides the failed ones, which are always all shown.
+    PREVIEW_LIMIT = 500
+
+    @property
+    def count_new(self) -> int:
+        return self.totals[RowResult.IMPORT_TYPE_NEW]
+
+    @property
+    def count_updated(self) -> int:
+        return self.totals[RowResult.IMPORT_TYPE_UPDATE]
+
+    @property
+    def count_unchanged(self) -> int:
+        return self.totals[RowResult.IMPORT_TYPE_SKIP]
+
+    @property
+    def count_failed(self) -> int:
+        return self.totals[RowResult.IMPORT_TYPE_INVALID] + self.totals[RowResult.IMPORT_TYPE_ERROR]
+
+    @cached_property
+    def lines(self) -> list[GradeRowResult]:
+        shown: list[GradeRowResult] = []
+        others = self.PREVIEW_LIMIT
+        for row in self.rows:
+            if not isinstance(row, GradeRowResult):
+                continue
+            if row.failed:
+                shown.append(row)
+            elif others > 0:
+                shown.append(row)
+                others -= 1
+        return shown
+
+    @property
+    def count_hidden(self) -> int:
+        return len(self.rows) - len(self.lines)
+
+
+def _state_word(state: str) -> str:
+    return str(S(state).label) if state in S.values else state
+
+
+def _day(day: dt.date | None) -> str:
+    return formats.date_format(day, "DATE_FORMAT") if day else "-"
 
 
 class GradeReportResource(resources.ModelResource):
@@ -257,14 +465,16 @@ class GradeReportResource(resources.ModelResource):
       the same errors the real import would meet.
     """
 
-    employee_number = fields.Field(attribute="staff__employee_number", column_name="employee_number", readonly=True)
-    course_code = fields.Field(attribute="course__code", column_name="course_code", readonly=True)
-    result = fields.Field(attribute="state", column_name="result", readonly=True)
-    grade = fields.Field(attribute="grade", column_name="grade", readonly=True)
+    # The sheet's columns are named in Japanese (GRADE_REPORT_COLUMNS); on import,
+    # before_import renames any of GRADE_REPORT_ALIASES back to the field names the rows are read by.
+    employee_number = fields.Field(attribute="staff__employee_number", column_name="職員番号", readonly=True)
+    course_code = fields.Field(attribute="course__code", column_name="科目コード", readonly=True)
+    result = fields.Field(attribute="state", column_name="結果", readonly=True)
+    grade = fields.Field(attribute="grade", column_name="成績", readonly=True)
     completed_on = fields.Field(
-        attribute="completed_on", column_name="completed_on", widget=JapaneseDateWidget(), readonly=True
+        attribute="completed_on", column_name="修了日", widget=JapaneseDateWidget(), readonly=True
     )
-    note = fields.Field(attribute="result_note", column_name="note", readonly=True)
+    note = fields.Field(attribute="result_note", column_name="備考", readonly=True)
 
     class Meta:
         model = Enrolment
@@ -275,10 +485,35 @@ class GradeReportResource(resources.ModelResource):
         report_skipped = True
         clean_model_instances = False
         use_transactions = True
+        # The preview describes each line in words (after_import_row), not as an HTML diff.
+        skip_html_diff = True
 
     def __init__(self, actor: StaffMember | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.actor = actor
+        self._current: Enrolment | None = None
+        self._before: tuple[str, str, str, dt.date | None] | None = None
+
+    @classmethod
+    def get_result_class(cls) -> type[GradeReportResult]:
+        return GradeReportResult
+
+    @classmethod
+    def get_row_result_class(cls) -> type[GradeRowResult]:
+        return GradeRowResult
+
+    def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> RowResult:
+        self._current, self._before = None, None
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        if isinstance(row_result, GradeRowResult):
+            # Set here, not in after_import_row, which failed lines never reach. Data row i
+            # (from 0) is line i + 2 of the spreadsheet: the header is line 1.
+            row_result.line = kwargs.get("row_number", 0) + 1
+            if not row_result.employee_number:
+                row_result.employee_number = str(row.get("employee_number") or "").strip()
+            if not row_result.course:
+                row_result.course = str(row.get("course_code") or "").strip().upper()
+        return row_result
 
     @classmethod
     def get_display_name(cls) -> str:
@@ -318,6 +553,7 @@ class GradeReportResource(resources.ModelResource):
                 _("No approved enrolment of employee %(number)s in course %(code)s.")
                 % {"number": employee_number, "code": course_code}
             )
+        self._current = enrolment
         return enrolment, False
 
     def import_instance(self, instance: Enrolment, row: Any, **kwargs: Any) -> None:
@@ -343,7 +579,8 @@ class GradeReportResource(resources.ModelResource):
         note = str(row.get("note") or "").strip()
         if target == S.COMPLETED:
             completed_on = completed_on or instance.completed_on or timezone.localdate()
-        # Shown in the preview's diff; the service writes from a fresh, locked row.
+        # What the preview compares with; the service writes from a fresh, locked row.
+        self._before = (instance.state, instance.grade, instance.result_note, instance.completed_on)
         instance.state, instance.grade, instance.result_note = target, grade, note
         if target == S.COMPLETED:
             instance.completed_on = completed_on
@@ -382,6 +619,47 @@ class GradeReportResource(resources.ModelResource):
     def save_m2m(self, instance: Enrolment, row: Any, **kwargs: Any) -> None:
         return None
 
+    def after_import_row(self, row: Any, row_result: RowResult, **kwargs: Any) -> None:
+        super().after_import_row(row, row_result, **kwargs)
+        enrolment = self._current
+        if not isinstance(row_result, GradeRowResult) or enrolment is None or self._before is None:
+            return
+        row_result.employee_number = enrolment.staff.employee_number
+        row_result.name = enrolment.staff.full_name
+        row_result.course = f"{enrolment.course.code} {enrolment.course.title}"
+        row_result.change, row_result.details = self._describe(enrolment._grade_row, self._before)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _describe(
+        after: tuple[str, str, str, dt.date | None], before: tuple[str, str, str, dt.date | None]
+    ) -> tuple[str, list[str]]:
+        """The change in words: 「受講決定 → 修了」 and the grade, date and note it records."""
+        target, grade, note, completed_on = after
+        old_state, old_grade, old_note, old_completed_on = before
+        if old_state != target:
+            change = _("%(old)s → %(new)s") % {"old": _state_word(old_state), "new": _state_word(target)}
+        else:
+            change = _state_word(target)
+        details: list[str] = []
+        correcting = old_state == S.COMPLETED == target
+        if target == S.COMPLETED:
+            if correcting and old_grade != grade:
+                details.append(_("Grade: %(old)s → %(new)s") % {"old": old_grade or "-", "new": grade or "-"})
+            elif grade:
+                details.append(_("Grade: %(grade)s") % {"grade": grade})
+            if correcting and old_completed_on != completed_on:
+                details.append(
+                    _("Completed on: %(old)s → %(new)s") % {"old": _day(old_completed_on), "new": _day(completed_on)}
+                )
+            else:
+                details.append(_("Completed on: %(day)s") % {"day": _day(completed_on)})
+        if note and note != old_note:
+            details.append(_("Note: %(note)s") % {"note": note})
+        return change, details
+
     def dehydrate_result(self, enrolment: Enrolment) -> str:
         # An exported approved enrolment is a blank line for the university to fill in.
-        return "" if enrolment.state == S.APPROVED else enrolment.state
+        # Written as the import reads it back: 修了 / 未修了, not the codes.
+        if enrolment.state == S.APPROVED:
+            return ""
+        return {S.COMPLETED: "修了", S.NOT_COMPLETED: "未修了"}.get(S(enrolment.state), _state_word(enrolment.state))
