@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
@@ -23,12 +24,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from staff.export_forms import JapaneseExportForm
 from staff.formats import RosterCSV, RosterXLSX
 from staff.imports import PendingUploadsMixin
 from staff.models import Department
 
 from .forms import ApproveForm, CompleteForm, NotCompletedForm, RejectForm
 from .holdings import skill_holdings_refresh_for_courses, skill_holdings_refresh_for_programmes
+from .jobs import bulk_complete_job_start
 from .models import (
     SEAT_STATES,
     Course,
@@ -40,7 +43,13 @@ from .models import (
     Provider,
     Skill,
 )
-from .resources import CourseResource, EnrolmentExportResource, GradeReportResource, SkillResource
+from .resources import (
+    GRADE_REPORT_COLUMNS,
+    CourseResource,
+    EnrolmentExportResource,
+    GradeReportResource,
+    SkillResource,
+)
 from .selectors import AWAITING_HR_STATES
 from .services import (
     BulkOutcome,
@@ -110,6 +119,7 @@ class SkillAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdm
     resource_classes = [SkillResource]
     import_formats = FILE_FORMATS
     export_formats = FILE_FORMATS
+    export_form_class = JapaneseExportForm
     list_display = ["code", "name", "name_en", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     search_fields = ["code", "name", "name_en"]
@@ -126,6 +136,7 @@ class CourseAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAd
     resource_classes = [CourseResource]
     import_formats = FILE_FORMATS
     export_formats = FILE_FORMATS
+    export_form_class = JapaneseExportForm
     list_display = [
         "code",
         "title",
@@ -368,6 +379,7 @@ class Decision:
 class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdmin):
     import_formats = FILE_FORMATS
     export_formats = FILE_FORMATS
+    export_form_class = JapaneseExportForm
     list_display = ["course_code", "staff_name", "department", "use_type", "state", "requested_on", "result"]
     list_filter = [StateFilter, "use_type", DepartmentFilter, CourseFilter]
     search_fields = [
@@ -410,8 +422,53 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
     )
 
     # Import = the university's grade report; export = full list or a grade-report sheet.
+    # Its preview lists every line of the file as the spreadsheet numbers it, in Japanese,
+    # with each failing line's reasons in the table (templates/admin/courses/enrolment/).
+    import_template_name = "admin/courses/enrolment/grade_import.html"
+
     def get_import_resource_classes(self, request: HttpRequest) -> list[type]:
         return [GradeReportResource]
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        if isinstance(context, dict) and "fields_list" in context:
+            # The columns as the university's sheet names them, not the resource's field names.
+            context["fields_list"] = [(GradeReportResource.get_display_name(), list(GRADE_REPORT_COLUMNS))]
+        return response
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        if result.has_errors() or result.has_validation_errors():
+            # The enrolments changed between the preview and the confirmation: nothing was
+            # written (the resource rolls back); show why, as the preview would.
+            messages.error(request, gettext("Nothing was imported: the file no longer passes the checks."))
+            form = self.get_import_form_class(request)(
+                self.get_import_formats(), self.get_import_resource_classes(request)
+            )
+            context = {
+                **self.admin_site.each_context(request),
+                **self.get_import_context_data(),
+                "title": _("Import"),
+                "form": form,
+                "opts": self.model._meta,
+                "media": self.media + form.media,
+                "result": result,
+                "import_error_display": self.import_error_display,
+            }
+            return TemplateResponse(request, [self.import_template_name], context)
+        response: HttpResponse = super().process_result(result, request)
+        return response
+
+    def add_success_message(self, result: Any, request: HttpRequest) -> None:
+        messages.success(
+            request,
+            gettext("Grade report imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.")
+            % {
+                "new": result.totals["new"],
+                "updated": result.totals["update"],
+                "unchanged": result.totals["skip"],
+            },
+        )
 
     def get_export_resource_classes(self, request: HttpRequest) -> list[type]:
         return [EnrolmentExportResource, GradeReportResource]
@@ -477,14 +534,13 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
         queryset: QuerySet[Enrolment],
         form_class: type[forms.Form],
         title: str,
-        apply: Callable[[forms.Form], None],
+        apply: Callable[[forms.Form], HttpResponse | None],
         **form_kwargs: Any,
     ) -> HttpResponse | None:
         """An action that first asks for a reason or a result (an intermediate page), then applies."""
         form = form_class(request.POST if "apply" in request.POST else None, **form_kwargs)
         if "apply" in request.POST and form.is_valid():
-            apply(form)
-            return None
+            return apply(form)
         return TemplateResponse(
             request,
             "courses/admin/enrolment_action.html",
@@ -519,7 +575,25 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
 
     @admin.action(description=_("Mark selected completed, with result"), permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
-        def apply(form: forms.Form) -> None:
+        def apply(form: forms.Form) -> HttpResponse | None:
+            ids = list(queryset.values_list("pk", flat=True))
+            if len(ids) >= settings.PORTAL_BACKGROUND_FROM:
+                # Thousands take tens of seconds: a background job, and its page (staff/jobs.py).
+                job, created = bulk_complete_job_start(
+                    enrolment_ids=ids,
+                    actor=request.user,  # type: ignore[arg-type]
+                    completed_on=form.cleaned_data["completed_on"],
+                    grade=form.cleaned_data["grade"],
+                    result_note=form.cleaned_data["result_note"],
+                    date_reason=form.cleaned_data["date_reason"],
+                )
+                if not created:
+                    self.message_user(
+                        request,
+                        gettext("These enrolments are already being marked completed: here is that job."),
+                        messages.WARNING,
+                    )
+                return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[job.pk]))
             outcome = enrolments_bulk_complete(
                 enrolments=list(queryset),
                 actor=request.user,  # type: ignore[arg-type]
@@ -531,6 +605,7 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
             self._report(
                 request, outcome, gettext("%(count)d marked completed."), gettext("Marked completed (admin action)")
             )
+            return None
 
         latest_start = queryset.aggregate(latest=Max("course__starts_on"))["latest"]
         return self._with_form(

@@ -32,3 +32,8 @@ class CoursesConfig(AppConfig):
 
         # Badges say whether they certify a course or a programme (OB 3.0 achievementType).
         register_achievement_types(badge_achievement_types)
+
+        from .jobs import register as register_jobs
+
+        # HR's bulk completion runs as a background job (staff/jobs.py; staff does not know courses).
+        register_jobs()

@@ -316,6 +316,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # or refused (staff/imports.py).
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "staff.imports.PendingUploadStorage"
 PORTAL_IMPORT_PENDING_SECONDS = env_int("PORTAL_IMPORT_PENDING_SECONDS", 30 * 60, minimum=60)
+# HR's bulk completion and roster import run in the background (a job page with a progress
+# bar, staff/jobs.py) from this many rows; smaller ones stay in the request, with the result
+# at once. 0: always in the background.
+PORTAL_BACKGROUND_FROM = env_int("PORTAL_BACKGROUND_FROM", 200, minimum=0)
 # HR imports (roster, catalogue, grade reports) are refused before they are read when the upload
 # is larger, an XLSX unpacks to more, or the file has more data rows (all 23 wards' roster:
 # 60,000 rows, a 5.8 MiB CSV, a 3.3 MiB XLSX that unpacks to 42 MiB).
@@ -402,6 +406,8 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "awards-sweep": {"task": "badges.tasks.awards_sweep_task", "schedule": 60.0},
     "emails-sweep": {"task": "staff.tasks.emails_sweep_task", "schedule": 60.0},
+    # HR's background jobs (staff/jobs.py) created while the broker was down, or lost.
+    "background-jobs-sweep": {"task": "staff.tasks.jobs_sweep_task", "schedule": 60.0},
     "badges-expiry-reminders": {"task": "badges.tasks.awards_expiry_remind_task", "schedule": 3600.0},
     # Hourly: sends HR's daily digest once a day, at the first run after PORTAL_HR_DIGEST_HOUR
     # (a beat that was down at that hour catches up); does nothing unless PORTAL_HR_NOTIFY=daily.

@@ -5,12 +5,13 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -21,11 +22,14 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import Format
 from import_export.results import Result
 
+from .export_forms import JapaneseExportForm
 from .formats import ROSTER_FORMATS, RosterFileError
 from .forms import RoleGrantForm, RosterConfirmImportForm, RosterImportForm
 from .imports import PendingUploadsMixin
-from .models import Assignment, Department, RecordAccess, RoleChange, StaffMember
+from .jobs import job_kind, job_progress
+from .models import Assignment, BackgroundJob, Department, RecordAccess, RoleChange, StaffMember
 from .resources import RosterResult, StaffRosterResource
+from .roster_jobs import roster_job_for_upload, roster_job_start
 from .selectors import roles_held
 from .services import (
     email_address_ensure_verified,
@@ -106,6 +110,7 @@ class RosterImportExportMixin(PendingUploadsMixin, ImportExportMixin):
     confirm_form_class = RosterConfirmImportForm
     import_formats = ROSTER_FORMATS
     export_formats = ROSTER_FORMATS
+    export_form_class = JapaneseExportForm
     import_template_name = "admin/staff/staffmember/roster_import.html"
 
     def get_urls(self) -> list[Any]:
@@ -143,12 +148,57 @@ class RosterImportExportMixin(PendingUploadsMixin, ImportExportMixin):
             super().add_data_read_fail_error_to_form(form, e)
 
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and "discard" not in request.POST and self.has_import_permission(request):
+            # A second click on 確定 while its job waits or runs: that job's page.
+            running = roster_job_for_upload(request.POST.get("import_file_name", ""))
+            if running is not None:
+                return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[running]))
+            in_background = self._import_in_background(request)
+            if in_background is not None:
+                return in_background
         try:
             response: HttpResponse = super().process_import(request, **kwargs)
         except RosterFileError as exc:  # e.g. the uploaded file expired from the cache
             messages.error(request, str(exc))
             return HttpResponseRedirect(self._import_url())
         return response
+
+    def _import_in_background(self, request: HttpRequest) -> HttpResponse | None:
+        """A file of ``PORTAL_BACKGROUND_FROM`` rows or more is imported by a background job
+        (staff/roster_jobs.py): HR gets the job's page at once. Smaller ones, and anything
+        the normal path must explain (an invalid form, an expired upload), go on as before."""
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            return None
+        format_index = int(confirm_form.cleaned_data["format"])
+        input_format = self.get_import_formats()[format_index](encoding=self.from_encoding)
+        name = confirm_form.cleaned_data["import_file_name"]
+        tmp_storage = self.get_tmp_storage_class()(
+            name=name,
+            encoding=None if input_format.is_binary() else self.from_encoding,
+            read_mode=input_format.get_read_mode(),
+            **self.get_tmp_storage_class_kwargs(),
+        )
+        data = tmp_storage.read()
+        try:
+            rows = len(input_format.create_dataset(data))
+        except RosterFileError:
+            return None
+        if rows < settings.PORTAL_BACKGROUND_FROM:
+            return None
+        job, created = roster_job_start(
+            data=data,
+            format_index=format_index,
+            full_roster=bool(confirm_form.cleaned_data.get("full_roster")),
+            rows=rows,
+            actor=request.user,  # type: ignore[arg-type]
+            upload_name=name,
+            file_name=confirm_form.cleaned_data.get("original_file_name", ""),
+        )
+        self._forget_upload(name)  # the job keeps its own copy, under the file's digest
+        if not created:
+            messages.warning(request, gettext("This file is already being imported: here is that job."))
+        return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[job.pk]))
 
     def process_result(self, result: Result, request: HttpRequest) -> HttpResponse:
         if result.has_errors() or result.has_validation_errors():
@@ -424,3 +474,84 @@ class RoleChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(admin.ModelAdmin):
+    """HR's long operations (staff/jobs.py): the recent jobs, and each job's page with its
+    progress and, once it has ended, its result. Read-only: jobs are started by the actions
+    that need them (the bulk completion, the roster import)."""
+
+    list_display = ["kind_label", "state", "progress_text", "started_by", "created_at", "finished_at"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["started_by"]
+    list_display_links = ["kind_label"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("operation"))
+    def kind_label(self, obj: BackgroundJob) -> str:
+        kind = job_kind(obj.kind)
+        return str(kind.label) if kind else obj.kind
+
+    @admin.display(description=_("progress"))
+    def progress_text(self, obj: BackgroundJob) -> str:
+        return f"{job_progress(obj)} / {obj.total}"
+
+    def get_urls(self) -> list[Any]:
+        urls = [
+            path(
+                "<path:object_id>/status.json",
+                self.admin_site.admin_view(self.status_view),
+                name="staff_backgroundjob_status",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def _job(self, request: HttpRequest, object_id: str) -> BackgroundJob:
+        job = self.get_object(request, unquote(object_id))
+        if job is None:
+            raise Http404
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return job
+
+    def status_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        """The job page's poll (static/js/background-job.js)."""
+        job = self._job(request, object_id)
+        return JsonResponse(
+            {"state": job.state, "done": job_progress(job), "total": job.total, "active": job.is_active}
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        job = self._job(request, object_id)
+        kind = job_kind(job.kind)
+        labels = kind.count_labels if kind else {}
+        counts = job.result.get("counts", {}) if isinstance(job.result, dict) else {}
+        rows = [(labels.get(name, name), counts[name]) for name in [*labels, *counts] if name in counts]
+        rows = list(dict.fromkeys(rows))
+        back_url = ""
+        if kind and kind.back_url_name:
+            back_url = reverse(kind.back_url_name, current_app=self.admin_site.name)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": kind.label if kind else job.kind,
+            "opts": self.model._meta,
+            "job": job,
+            "done": job_progress(job),
+            "counts": rows,
+            "errors": (job.result.get("errors", []) if isinstance(job.result, dict) else []),
+            "back_url": back_url,
+            "status_url": reverse("admin:staff_backgroundjob_status", args=[job.pk], current_app=self.admin_site.name),
+        }
+        return TemplateResponse(request, "admin/staff/backgroundjob/job.html", context)

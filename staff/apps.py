@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class StaffConfig(AppConfig):
     name = "staff"
     verbose_name = _("Staff")
+
+    def ready(self) -> None:
+        from .roster_jobs import register as register_jobs
+
+        # A large roster import's confirmation runs as a background job (staff/jobs.py).
+        register_jobs()

@@ -360,3 +360,64 @@ class RoleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.role} → {self.staff_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class BackgroundJob(models.Model):
+    """A long operation HR started (a bulk completion, a roster import), run by a worker.
+
+    The row is the outbox: it is written before the task is queued, so a broker that is down
+    loses nothing (``staff.jobs.jobs_requeue_stale``, run every minute by celery beat, queues
+    it again). The same operation on the same input cannot run twice at once: the partial
+    unique constraint on (kind, input_digest) while queued or running makes a second click
+    find the first job instead of starting another. The kinds' work lives in their own apps
+    (``staff.jobs.job_kind_register``): staff does not import courses.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped with an error")
+
+    kind = models.CharField(_("kind"), max_length=50)
+    started_by = models.ForeignKey(
+        StaffMember, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="background_jobs"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done_count = models.PositiveIntegerField(_("done"), default=0)
+    # What to do (ids, form values, an upload's name): read by the kind's runner.
+    input = models.JSONField(_("input"), default=dict, blank=True)
+    input_digest = models.CharField(_("input digest"), max_length=64)
+    # Counts and errors ({"counts": {...}, "errors": [...]}), written when the job ends.
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "input_digest"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="backgroundjob_one_active_per_input",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="backgroundjob_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.state == self.State.DONE else 0
+        return min(100, self.done_count * 100 // self.total)

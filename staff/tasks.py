@@ -49,3 +49,26 @@ def emails_sweep_task(older_than_seconds: int = 120) -> int:
 
     reset()
     return emails_requeue_stale(older_than=dt.timedelta(seconds=older_than_seconds), now=timezone.now())
+
+
+@shared_task(acks_late=True)
+def background_job_task(job_id: int) -> str:
+    """Run one of HR's long operations (staff/jobs.py); a second delivery finds it claimed."""
+    from .jobs import job_run
+
+    return job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def jobs_sweep_task(older_than_seconds: int = 120, running_for_seconds: int = 3 * 3600) -> int:
+    """Queue background jobs still waiting after ``older_than_seconds`` (celery beat, every minute)."""
+    from hachioji_portal.queueing import reset
+
+    from .jobs import jobs_requeue_stale
+
+    reset()
+    return jobs_requeue_stale(
+        older_than=dt.timedelta(seconds=older_than_seconds),
+        now=timezone.now(),
+        running_for=dt.timedelta(seconds=running_for_seconds),
+    )

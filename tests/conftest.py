@@ -66,6 +66,7 @@ def _grant_role_permissions() -> None:
     for module in (
         "staff.migrations.0002_create_roles",
         "staff.migrations.0004_hr_reviews_record_access",
+        "staff.migrations.0010_hr_sees_background_jobs",
         "badges.migrations.0002_hr_permissions",
         "badges.migrations.0004_hr_externalbadge_permissions",
         "badges.migrations.0007_trust_register_seed_and_hr_permissions",

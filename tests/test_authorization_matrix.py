@@ -42,7 +42,7 @@ HR_ONLY = ok_for(C, SU, otherwise=403)
 ADMIN = {**ok_for(C, SU, otherwise=302)}
 
 # name → (url template, statuses). {award}, {token}, {external}, {course}, {enrolment},
-# {approved}, {alice_no}, {alice_pk}, {issuer}, {badge_class}, {skill} are filled from the scene below.
+# {approved}, {alice_no}, {alice_pk}, {issuer}, {badge_class}, {skill}, {job} are filled from the scene below.
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "home": ("/", SIGNED_IN),
     "staff:profile": ("/me/profile/", SIGNED_IN),
@@ -126,6 +126,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     # Roles are granted by an administrator, on the record.
     "admin:staff_staffmember_roles": ("/admin/staff/staffmember/{alice_pk}/roles/", ok_for(SU, otherwise=403)),
     "admin:staff_rolechange_changelist": ("/admin/staff/rolechange/", {**ok_for(SU, otherwise=302), C: 403}),
+    # HR's background jobs (staff/jobs.py): the recent ones, one job's page, and its poll.
+    "admin:staff_backgroundjob_changelist": ("/admin/staff/backgroundjob/", ADMIN),
+    "admin:staff_backgroundjob_change": ("/admin/staff/backgroundjob/{job}/change/", ADMIN),
+    "admin:staff_backgroundjob_status": ("/admin/staff/backgroundjob/{job}/status.json", ADMIN),
 }
 
 # POST-only endpoints and the API: checked by the POST tests below.
@@ -171,6 +175,11 @@ def scene(alice, bob, carol, dave, signing_key, badge_class, enqueued, settings)
     external = services.external_badge_add(
         holder=alice, data=bake_ob3(external_credential(email=alice.email)), filename="chuo.png"
     )
+    from courses.jobs import bulk_complete_job_start
+
+    job, _created = bulk_complete_job_start(
+        enrolment_ids=[approved.pk], actor=carol, completed_on=None, grade="", result_note="", date_reason=""
+    )
     return {
         "people": {
             "alice": alice,
@@ -192,6 +201,7 @@ def scene(alice, bob, carol, dave, signing_key, badge_class, enqueued, settings)
             "issuer": award.issuer.public_id,
             "badge_class": badge_class.public_id,
             "skill": skill.code,
+            "job": job.pk,
         },
         "enrolment": enrolment,
         "award": award,
