@@ -10,6 +10,7 @@ is used in the journey.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import check_accessibility
 
@@ -35,7 +36,7 @@ def test_every_staff_page_is_accessible(open_context, live_server, portal, shots
             # The form with its errors, then the confirmation step.
             with page.expect_navigation():
                 page.get_by_role("button", name="次へ").click()
-            assert page.locator("[role=alert]").first.is_visible()
+            expect(page.locator("[role=alert]").first).to_be_visible()
             check_accessibility(page)
             shots(page, "request-errors")
             page.get_by_label("昇任選考活用型", exact=False).check()
@@ -69,13 +70,13 @@ def test_every_public_page_is_accessible_logged_out(open_context, live_server, p
     page.set_input_files("input[type=file]", str(png))
     with page.expect_navigation():
         page.locator("form.verify-form button[type=submit]").click()
-    assert page.locator(".report.verdict--valid").is_visible()
+    expect(page.locator(".report.verdict--valid")).to_be_visible()
     check_accessibility(page)
     shots(page, "verify-result")
     # And the form with an error.
     with page.expect_navigation():
         page.locator("form.verify-form button[type=submit]").click()
-    assert page.locator(".verify-form [role=alert]").is_visible()
+    expect(page.locator(".verify-form [role=alert]")).to_be_visible()
     check_accessibility(page)
     shots(page, "verify-error")
 

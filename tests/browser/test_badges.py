@@ -4,6 +4,7 @@ JavaScript on a phone, the verify page with the downloaded PNG, and the printed 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from badges.models import Award
 from tests.badges.conftest import baked_bytes, issue
@@ -27,7 +28,7 @@ def test_the_share_page_works_logged_out_without_javascript_on_a_phone(browser, 
     page.goto(f"{live_server.url}/public/share/{public_award.share_token}/")
     assert page.get_by_role("heading", level=1).inner_text() == public_award.badge_class.name
     assert page.locator('meta[property="og:image"]').get_attribute("content").endswith("/image.png")
-    assert page.locator("img[alt*='オープンバッジ画像'], img[alt*='Open Badge image']").first.is_visible()
+    expect(page.locator("img[alt*='オープンバッジ画像'], img[alt*='Open Badge image']").first).to_be_visible()
     assert page.locator("#share-url").input_value().endswith(f"/public/share/{public_award.share_token}/")
     assert no_horizontal_scroll(page)
     shots(page, "share-no-js-375")
@@ -45,7 +46,7 @@ def test_the_share_and_verify_pages_are_accessible(page, live_server, public_awa
     page.set_input_files("input[type=file]", str(png))
     with page.expect_navigation():
         page.locator("form.verify-form button[type=submit]").click()
-    assert page.locator(".report.verdict--valid").is_visible()
+    expect(page.locator(".report.verdict--valid")).to_be_visible()
     check_accessibility(page)
     shots(page, "verify-valid")
 
@@ -56,7 +57,7 @@ def test_the_training_record_prints_on_a4(page, live_server, alice, public_award
     check_accessibility(page)
     page.emulate_media(media="print")
     assert not page.locator(".site-header").is_visible()
-    assert page.locator(".record__qr img").first.is_visible()
+    expect(page.locator(".record__qr img").first).to_be_visible()
     shots(page, "record-print")
     pdf = page.pdf(path=str(tmp_path / "record.pdf"), prefer_css_page_size=True)
     assert pdf[:4] == b"%PDF"

@@ -19,11 +19,10 @@ from typing import Any
 import icalendar
 import pytest
 
+from tests.browser.measure import WIDTHS
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-WIDTHS = {"375": PHONE, "1280": DESKTOP}
 CASES = [(width, language) for width in WIDTHS for language in ("ja", "en")]
 
 LINK_TEXT = {"ja": "カレンダーに追加 (.ics)", "en": "Add to calendar (.ics)"}

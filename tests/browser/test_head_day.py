@@ -16,61 +16,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser.measure import MEASURE, WIDTHS
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-WIDTHS = {"375": PHONE, "1280": DESKTOP}
-
-# What a person notices; returns the problems found (empty: fine).
-MEASURE = r"""
-(notJapaneseIn) => {
-  const vw = document.documentElement.clientWidth;
-  const english = document.documentElement.lang.startsWith('en');
-  const problems = [];
-  const offstage = el => !!el.closest(
-    '.visually-hidden, .skip-link, script, style, noscript, template, option, textarea');
-  const shown = el => {
-    const s = getComputedStyle(el);
-    if (s.display === 'none' || s.visibility === 'hidden') return false;
-    const r = el.getBoundingClientRect();
-    return r.width > 1 && r.height > 1;
-  };
-  if (document.documentElement.scrollWidth > vw) {
-    problems.push(`the page is ${document.documentElement.scrollWidth} px wide on a ${vw} px screen`);
-  }
-  const range = document.createRange();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node; (node = walker.nextNode()); ) {
-    const el = node.parentElement;
-    const text = node.textContent.replace(/\s+/g, ' ').trim();
-    if (!el || !text || offstage(el) || !shown(el)) continue;
-    range.selectNodeContents(node);
-    const rects = [...range.getClientRects()].filter(r => r.width > 0);
-    if (!rects.length) continue;
-    const lines = new Set(rects.map(r => Math.round(r.top))).size;
-    const width = Math.max(...rects.map(r => r.right)) - Math.min(...rects.map(r => r.left));
-    const em = parseFloat(getComputedStyle(el).fontSize);
-    if ([...text].length > 4 && lines > 1 && width < 4 * em) {
-      problems.push(`squeezed: "${text.slice(0, 30)}" in ${Math.round(width)} px over ${lines} lines`);
-    }
-    if (english && /[\u3040-\u30ff\u3400-\u9fff]/.test(text) && !(notJapaneseIn && el.closest(notJapaneseIn))) {
-      const lang = (el.closest('[lang]') || document.documentElement).lang;
-      if (!lang.startsWith('ja')) problems.push(`unmarked Japanese on an English page: "${text.slice(0, 40)}"`);
-    }
-  }
-  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea')) {
-    if (offstage(el) && el.tagName !== 'TEXTAREA') continue;
-    if (!shown(el)) continue;
-    const r = el.getBoundingClientRect();
-    if (r.left < -1 || r.right > vw + 1) {
-      const label = (el.innerText || el.name || '').slice(0, 30);
-      problems.push(`cut off at the screen's edge: ${el.tagName.toLowerCase()} "${label}"`);
-    }
-  }
-  return problems;
-}
-"""
 
 TEXT = {
     "ja": {

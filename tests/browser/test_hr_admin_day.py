@@ -13,19 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from badges import services as badge_services
 from badges.models import Award
 from courses.models import Enrolment
 from tests.badges.conftest import bake_ob3, external_credential
 from tests.browser.conftest import sign_in
+from tests.browser.measure import DESKTOP, MEASURE, PHONE, WIDTHS
 from tests.courses.factories import make_badge_class, make_course, make_enrolment
 from tests.factories import DEFAULT_PASSWORD, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 TODO = """() => [...document.querySelectorAll('#hr-todo li')].map(li => {
   const link = li.querySelector('a'), count = li.querySelector('.todo-count');
@@ -159,3 +158,85 @@ def test_an_hr_officer_who_chose_english_reads_the_to_do_and_the_decisions_in_en
     values = {b["value"] for b in page.evaluate(BUTTONS)}
     assert values == {"Approve (waiting list when the course is full)", "Reject"}
     shots(page, "english-enrolment-page")
+
+
+# People's names and course titles are data entered in Japanese only; on an English page the
+# admin shows them as they are (the header's name, the object's title in the breadcrumbs and
+# above the form, list rows, field values, history, messages). The grade's help text gives
+# Japanese grade words as examples of what HR types (「優」「合格」). Everything else, the
+# admin's own words, is measured.
+JAPANESE_DATA = (
+    "#user-tools strong, .breadcrumbs, #content > h2, #result_list tbody, #events-group td, .readonly,"
+    " #recent-actions-module li, .messagelist, .field-grade .help, .enrolment-decisions .help"
+)
+
+# The enrolment's history is a Django tabular inline: at 375 px its table is wider than the
+# screen (the "By" column's link is cut off) and its dates are squeezed into a sliver. Known,
+# not fixed here (admin CSS); the rest of each page must still measure clean.
+HISTORY = "events-group"
+
+
+def _measure(page: Any, where: str, *, history_may_fail: bool = False) -> list[str]:
+    """Fail on what a person would stumble on; return the history table's own problems if it
+    may fail (measured again with the history hidden: what differs is the history's)."""
+    problems = page.evaluate(MEASURE, JAPANESE_DATA)
+    rest = problems
+    if history_may_fail and problems:
+        show = "([id, display]) => { const el = document.getElementById(id); if (el) el.style.display = display; }"
+        page.evaluate(show, [HISTORY, "none"])  # CSSOM, which the CSP allows
+        try:
+            rest = page.evaluate(MEASURE, JAPANESE_DATA)
+        finally:
+            page.evaluate(show, [HISTORY, ""])
+    assert not rest, f"{where}: what a person would stumble on:\n  " + "\n  ".join(rest)
+    return [problem for problem in problems if problem not in rest]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_an_hr_officer_who_chose_english_signs_in_with_totp_and_approves_from_the_request_page(
+    open_context, live_server, day, carol, shots, width
+):  # type: ignore[no-untyped-def]
+    carol.preferred_language = "en"
+    carol.save(update_fields=["preferred_language"])
+    page = open_context(**WIDTHS[width]).new_page()
+    sign_in(page, live_server, carol.email, DEFAULT_PASSWORD, totp=totp_code())
+    page.goto(f"{live_server.url}/admin/")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    expect(page.locator("#hr-todo h2")).to_have_text("Waiting for HR")
+    todo = {item["key"]: item for item in page.evaluate(TODO)}
+    assert {k: v["count"] for k, v in todo.items()} == {"awaiting_hr": 2, "failed_awards": 1, "external_to_confirm": 1}
+    shots(page, f"en-{width}-1-index")
+    _measure(page, f"en {width}px admin index")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name=todo["awaiting_hr"]["label"]).click()
+    assert "state=awaiting_hr" in page.url
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    shots(page, f"en-{width}-2-awaiting-hr")
+
+    with page.expect_navigation():
+        page.locator("#result_list tbody tr", has_text="山田 花子").locator("a").first.click()
+    decisions = page.locator("#decisions")
+    expect(decisions).to_be_visible()
+    assert page.locator("#events-group").bounding_box()["y"] < decisions.bounding_box()["y"]
+    assert {b["value"] for b in page.evaluate(BUTTONS)} == {"Approve (waiting list when the course is full)", "Reject"}
+    shots(page, f"en-{width}-3-request")
+    phone = width == "375"
+    history = _measure(page, f"en {width}px enrolment page", history_may_fail=phone)
+    page.get_by_label("Comment (optional)").fill("Budget secured")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Approve (waiting list when the course is full)").click()
+    expect(page.locator(".messagelist .success")).to_have_text("Approved.")
+    assert "Budget secured" in page.locator("#events-group").inner_text()
+    assert Enrolment.objects.get(pk=day.pk).state == "approved"
+    shots(page, f"en-{width}-4-approved")
+    history += _measure(page, f"en {width}px after approving", history_may_fail=phone)
+
+    page.goto(f"{live_server.url}/admin/")
+    todo = {item["key"]: item for item in page.evaluate(TODO)}
+    assert todo["awaiting_hr"]["count"] == 1
+    recent = page.locator("#recent-actions-module")
+    assert str(Enrolment.objects.get(pk=day.pk)) in recent.inner_text()
+    shots(page, f"en-{width}-5-recent-actions")
+    if history:
+        pytest.xfail("the history table at 375 px (admin CSS, not fixed yet):\n  " + "\n  ".join(history))

@@ -109,17 +109,20 @@ def test_the_whole_story_in_japanese(open_context, live_server, story, alice, bo
         assert staff.locator("html").get_attribute("lang") == "ja"
         assert staff.get_by_role("heading", level=1).inner_text() == "山田 花子 さん、ようこそ"
         shots(staff, "1-alice-home")
-        staff.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="講座を探す").click()
+        with staff.expect_navigation():
+            staff.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="講座を探す").click()
         staff.get_by_label("検索", exact=True).fill("行政")
         with staff.expect_navigation():
             staff.locator("form.catalogue-filters").get_by_role("button", name="検索").click()
         results = staff.locator(".course-card__title")
         assert results.all_inner_texts() == ["行政法"]
         shots(staff, "1-alice-search")
-        results.get_by_role("link", name="行政法").click()
+        with staff.expect_navigation():
+            results.get_by_role("link", name="行政法").click()
         assert staff.get_by_role("heading", level=1).inner_text() == "行政法"
         shots(staff, "1-alice-course")
-        staff.get_by_role("link", name="この講座に申し込む").click()
+        with staff.expect_navigation():
+            staff.get_by_role("link", name="この講座に申し込む").click()
         staff.get_by_label("昇任選考活用型", exact=False).check()
         staff.get_by_label("理由").fill(REASON)
         shots(staff, "1-alice-request")
@@ -138,7 +141,8 @@ def test_the_whole_story_in_japanese(open_context, live_server, story, alice, bo
         # 2. bob, her head of section, recommends it.
         head = open_context().new_page()
         sign_in(head, live_server, bob.email, DEFAULT_PASSWORD)
-        head.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="承認").click()
+        with head.expect_navigation():
+            head.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="承認").click()
         request = head.locator(f"article[aria-labelledby='approval-{enrolment.pk}-title']")
         assert "山田 花子 — 行政法" in request.get_by_role("heading").inner_text()
         request.get_by_label("推薦する").check()
@@ -147,7 +151,7 @@ def test_the_whole_story_in_japanese(open_context, live_server, story, alice, bo
         with head.expect_navigation():
             request.get_by_role("button", name="判断を保存").click()
         shots(head, "2-bob-recommended")
-        assert wait_for(lambda: Enrolment.objects.get(pk=enrolment.pk).state == "recommended", timeout=10)
+        assert wait_for(lambda: Enrolment.objects.get(pk=enrolment.pk).state == "recommended", timeout=30)
 
         # 3. carol (HR) signs in with her TOTP code, approves in the admin, then marks it completed.
         hr = open_context().new_page()
@@ -171,12 +175,14 @@ def test_the_whole_story_in_japanese(open_context, live_server, story, alice, bo
         assert wait_for(lambda: Award.objects.filter(recipient=alice, status=Award.Status.ISSUED).exists(), timeout=60)
         award = Award.objects.get(recipient=alice)
         assert award.source_key == f"enrolment:{enrolment.pk}" and award.language == "ja"
-        staff.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="マイバッジ").click()
+        with staff.expect_navigation():
+            staff.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="マイバッジ").click()
         card = staff.locator(".badge-card")
         assert card.count() == 1
         assert card.locator("img").get_attribute("alt") == f"オープンバッジ画像：{award.badge_class.name}"
         shots(staff, "4-alice-my-badges")
-        card.get_by_role("link", name=award.badge_class.name).click()
+        with staff.expect_navigation():
+            card.get_by_role("link", name=award.badge_class.name).click()
         assert staff.get_by_role("heading", level=1).inner_text() == award.badge_class.name
         png, credential = _download_png(staff, tmp_path, "badge-ja.png")
         assert credential["credentialSubject"]["achievement"]["name"] == award.badge_class.name
@@ -238,15 +244,18 @@ def test_steps_1_and_4_in_english(open_context, live_server, story, alice, bob, 
         assert staff.locator("html").get_attribute("lang") == "en"
         assert staff.get_by_role("heading", level=1).inner_text() == "Welcome, 山田 花子"
         shots(staff, "1-alice-home-en")
-        staff.get_by_role("navigation", name="Main menu").get_by_role("link", name="Find courses").click()
+        with staff.expect_navigation():
+            staff.get_by_role("navigation", name="Main menu").get_by_role("link", name="Find courses").click()
         staff.get_by_label("Search", exact=True).fill("Administrative")
         with staff.expect_navigation():
             staff.locator("form.catalogue-filters").get_by_role("button", name="Search").click()
         results = staff.locator(".course-card__title")
         assert results.all_inner_texts() == ["Administrative law"]
         shots(staff, "1-alice-search-en")
-        results.get_by_role("link", name="Administrative law").click()
-        staff.get_by_role("link", name="Request this course").click()
+        with staff.expect_navigation():
+            results.get_by_role("link", name="Administrative law").click()
+        with staff.expect_navigation():
+            staff.get_by_role("link", name="Request this course").click()
         staff.get_by_label("Evidence for promotion selection", exact=False).check()
         staff.get_by_label("Reason").fill("For handling appeals at work.")
         with staff.expect_navigation():
@@ -268,14 +277,16 @@ def test_steps_1_and_4_in_english(open_context, live_server, story, alice, bob, 
         assert wait_for(lambda: Award.objects.filter(recipient=alice, status=Award.Status.ISSUED).exists(), timeout=60)
         award = Award.objects.get(recipient=alice)
         assert award.language == "en"
-        staff.get_by_role("navigation", name="Main menu").get_by_role("link", name="My badges").click()
+        with staff.expect_navigation():
+            staff.get_by_role("navigation", name="Main menu").get_by_role("link", name="My badges").click()
         card = staff.locator(".badge-card")
         # Her pages are in English, so the badge's English name shows (its image is English too).
         assert award.badge_class.name_en
         assert card.locator("img").get_attribute("alt") == f"Open Badge image: {award.badge_class.name_en}"
         assert "Issued on" in card.inner_text()
         shots(staff, "4-alice-my-badges-en")
-        card.get_by_role("link", name=award.badge_class.name_en).click()
+        with staff.expect_navigation():
+            card.get_by_role("link", name=award.badge_class.name_en).click()
         _png, credential = _download_png(staff, tmp_path, "badge-en.png")
         assert credential["credentialSubject"]["achievement"]["id"]
         staff.get_by_label("Anyone with the link").check()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import no_horizontal_scroll
+from tests.browser.measure import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 CONTROLS = (
     "main button:not(.link-button), main a.button, main input[type=submit], "
     "main input[type=text], main input[type=search], main input[type=email], main input[type=url], "

@@ -11,13 +11,11 @@ from django.conf import settings
 
 from courses.services import course_align_badge
 from tests.browser.conftest import check_accessibility, no_horizontal_scroll
+from tests.browser.measure import DESKTOP, PHONE
 from tests.courses.factories import make_course, make_skill
 from tests.factories import make_badge_class
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture

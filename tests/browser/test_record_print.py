@@ -2,7 +2,7 @@
 
 On screen, at 375 px and 1280 px, in Japanese and English: no sideways scrolling, no column
 squeezed to a few characters, nothing cut off (the same measurements as every staff page,
-tests/browser/test_staff_phone.py), and each badge's QR code wholly visible at a size a phone
+tests/browser/measure.py), and each badge's QR code wholly visible at a size a phone
 reads.
 
 On paper: Chromium's own PDF of the page (what 「印刷」 produces), read back with pdftotext
@@ -25,7 +25,7 @@ import pytest
 from django.utils import timezone
 
 from tests.browser.conftest import Portal
-from tests.browser.test_staff_phone import MEASURE, WIDTHS
+from tests.browser.measure import MEASURE, WIDTHS
 from tests.conftest import _missing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -20,8 +20,10 @@ def test_a_staff_member_signs_in_to_a_japanese_portal_and_switches_to_english(pa
     check_accessibility(page)
     shots(page, "home-ja")
     page.get_by_label("言語").select_option("en")
-    page.get_by_role("button", name="切替").click()
-    page.wait_for_load_state()
+    # The switch reloads the page: wait for that navigation (the old page was already loaded, so
+    # waiting for a load state would return at once and read the Japanese page).
+    with page.expect_navigation():
+        page.get_by_role("button", name="切替").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert "Welcome" in page.get_by_role("heading", level=1).inner_text()
     shots(page, "home-en")

@@ -3,7 +3,8 @@ measured the way a person looks at it.
 
 alice has something in every state (awaiting her head, awaiting HR, approved, on the waiting
 list, completed with a badge, completed with a revoked badge, not completed, withdrawn), and
-every page she uses is opened at both widths in both languages. On each page the test measures:
+every page she uses is opened at both widths in both languages. On each page the test measures
+(tests/browser/measure.py):
 
 - the page is no wider than the screen (no sideways scrolling);
 - no text is squeezed into a box narrower than four characters of its font while it needs
@@ -25,106 +26,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from tests.browser.conftest import Portal
+from tests.browser.measure import MEASURE, PHONE, WIDTHS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-WIDTHS = {"375": PHONE, "1280": DESKTOP}
-
-# What a person notices, measured in the page. Returns a list of problems (empty: fine).
-MEASURE = r"""
-() => {
-  const vw = document.documentElement.clientWidth;
-  const problems = [];
-  const english = document.documentElement.lang.startsWith('en');
-  const describe = el => el.tagName.toLowerCase()
-    + (el.id ? '#' + el.id : '')
-    + (typeof el.className === 'string' && el.className.trim()
-       ? '.' + el.className.trim().split(/\s+/).join('.') : '');
-  // Hidden from sight on purpose: screen-reader text, the skip link until focused.
-  const offstage = el => !!el.closest(
-    '.visually-hidden, .skip-link, script, style, noscript, template, option, textarea');
-  const shown = el => {
-    const s = getComputedStyle(el);
-    if (s.display === 'none' || s.visibility === 'hidden') return false;
-    const r = el.getBoundingClientRect();
-    return r.width > 1 && r.height > 1;
-  };
-  const lineTops = rects => new Set(rects.filter(r => r.width > 0).map(r => Math.round(r.top))).size;
-  const range = document.createRange();
-
-  const width = document.documentElement.scrollWidth;
-  if (width > vw) problems.push(`the page is ${width} px wide on a ${vw} px screen`);
-
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node; (node = walker.nextNode()); ) {
-    const el = node.parentElement;
-    const text = node.textContent.replace(/\s+/g, ' ').trim();
-    if (!el || !text || offstage(el) || !shown(el)) continue;
-    const fontSize = parseFloat(getComputedStyle(el).fontSize);
-    range.selectNodeContents(node);
-    const rects = [...range.getClientRects()].filter(r => r.width > 0);
-    if (!rects.length) continue;
-    // Squeezed: the text needs more than one line, yet its box is under four characters wide.
-    const left = Math.min(...rects.map(r => r.left)), right = Math.max(...rects.map(r => r.right));
-    if ([...text].length > 4 && lineTops(rects) > 1 && right - left < 4 * fontSize) {
-      problems.push(`squeezed: "${text.slice(0, 30)}" in ${Math.round(right - left)} px`
-                    + ` over ${lineTops(rects)} lines (${describe(el)})`);
-    }
-    // A plain word (letters only: not an address, a code or an identifier) broken across lines.
-    if (!el.closest('.mono, code, pre')) {
-      const raw = node.textContent;
-      for (const m of raw.matchAll(/\S+/g)) {
-        const bare = m[0].replace(/^[(“"'‘「（]+|[)”"'’」）.,:;!?、。]+$/g, '');
-        if (!/^[A-Za-z][A-Za-z'’]{2,}$/.test(bare)) continue;
-        const start = m.index + m[0].indexOf(bare);
-        range.setStart(node, start);
-        range.setEnd(node, start + bare.length);
-        if (lineTops([...range.getClientRects()]) > 1) {
-          problems.push(`word broken across lines: "${bare}" (${describe(el)})`);
-        }
-      }
-    }
-    // English page: Japanese only where there is no English, and marked as such.
-    if (english && /[\u3040-\u30ff\u3400-\u9fff]/.test(text)) {
-      const lang = (el.closest('[lang]') || document.documentElement).lang;
-      if (!lang.startsWith('ja')) {
-        problems.push(`Japanese on an English page, not marked lang="ja": "${text.slice(0, 40)}" (${describe(el)})`);
-      }
-    }
-  }
-
-  // Every control wholly on the screen; a one-word button label on one line.
-  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
-    if (offstage(el) || !shown(el)) continue;
-    const r = el.getBoundingClientRect();
-    const label = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
-    if (r.left < -1 || r.right > vw + 1) {
-      problems.push(`cut off at the screen's edge (${Math.round(r.left)}–${Math.round(r.right)} px):`
-                    + ` ${describe(el)} "${label.slice(0, 30)}"`);
-    }
-    // One word: Latin letters without a space, or a short Japanese label (「取り下げる」); a long
-    // Japanese sentence without spaces may wrap like any sentence.
-    const isButton = el.matches('button, input[type=submit], input[type=button], .button');
-    const oneWord = /^[A-Za-z'’-]+$/.test(label) || (!/\s/.test(label) && [...label].length <= 8);
-    if (isButton && label && oneWord) {
-      range.selectNodeContents(el);
-      const s = getComputedStyle(el);
-      const lineHeight = s.lineHeight === 'normal' ? 1.2 * parseFloat(s.fontSize) : parseFloat(s.lineHeight);
-      const inner = r.height - ['paddingTop', 'paddingBottom', 'borderTopWidth', 'borderBottomWidth']
-        .reduce((sum, p) => sum + parseFloat(s[p]), 0);
-      const lines = el.tagName === 'INPUT' ? Math.round(inner / lineHeight) : lineTops([...range.getClientRects()]);
-      if (lines > 1 || inner > 1.5 * lineHeight) {
-        problems.push(`one-word button label on ${Math.max(lines, 2)} lines: "${label}" (${describe(el)})`);
-      }
-    }
-  }
-  return problems;
-}
-"""
 
 
 @dataclass
@@ -300,3 +207,65 @@ def test_withdrawing_on_a_phone_is_a_secondary_button_and_asks_first(open_contex
     assert Enrolment.objects.get(pk=approved.pk).state == "withdrawn"
     withdrawn = page.locator("#closed-heading").locator("..")
     assert approved.course.title in withdrawn.inner_text()
+
+
+REVOKED = {"ja": "取消し", "en": "Revoked"}
+WAITING = {"ja": "キャンセル待ち 1 番目", "en": "Number 1 on the waiting list"}
+
+# Whether an element is shown and wholly within the screen's width (not cut off at an edge).
+ON_SCREEN = "el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= innerWidth }"
+
+
+def test_a_revoked_badge_is_marked_everywhere_and_offers_nothing_to_share(
+    open_context, live_server, staff_portal, shots
+):
+    """Issue 13: revoked badges were still offered for download and LinkedIn, and マイ学習 listed
+    them without a mark. Also the waiting list shows alice her place."""
+    revoked = staff_portal.revoked
+    for language in ("ja", "en"):
+        _set_language([staff_portal.alice], language)
+        for width, options in WIDTHS.items():
+            where = f"{language} {width}px"
+            page = open_context(staff_portal.alice, **options).new_page()
+
+            # A valid badge's page offers what the revoked one must not (so the checks below look
+            # for things that exist).
+            page.goto(f"{live_server.url}/badges/{staff_portal.portal.award.public_id}/")
+            for offer in ("a[href$='/download.png']", "form.visibility-form", "form[action$='/wallet-offer']"):
+                expect(page.locator(offer)).to_have_count(1)
+
+            # The badge's own page: marked, explained, and nothing to download, share or add.
+            page.goto(f"{live_server.url}/badges/{revoked.public_id}/")
+            mark = page.locator("main .badge-status.status--bad").first
+            expect(mark).to_have_text(REVOKED[language])
+            assert mark.evaluate(ON_SCREEN), where
+            expect(page.locator(".revoked-note")).to_be_visible()
+            for offer in (
+                "a[href$='/download.png']",
+                "a[href*='linkedin.com']",
+                "form.visibility-form",
+                "form[action$='/wallet-offer']",
+            ):
+                assert page.locator(offer).count() == 0, (where, offer)
+            shots(page, f"{language}-{width}-revoked-badge")
+
+            # マイバッジ: the revoked card carries the mark next to its title.
+            page.goto(f"{live_server.url}/badges/")
+            card = page.locator(".badge-card--revoked")
+            expect(card).to_have_count(1)
+            expect(card.locator(".badge-card__title .badge-status")).to_have_text(REVOKED[language])
+            assert card.locator(".badge-card__title .badge-status").evaluate(ON_SCREEN), where
+            shots(page, f"{language}-{width}-my-badges")
+
+            # マイ学習: the completed course's badge is marked, and the waiting list shows her place.
+            page.goto(f"{live_server.url}/courses/my-learning/")
+            badge_link = page.locator(f"a[href='/badges/{revoked.public_id}/']")
+            expect(badge_link).to_have_count(1)
+            status = badge_link.locator("xpath=following-sibling::span[contains(@class, 'badge-status')][1]")
+            expect(status).to_have_text(REVOKED[language])
+            assert status.evaluate(ON_SCREEN), where
+            place = page.locator(".waitlist-position")
+            expect(place).to_have_text(WAITING[language])
+            assert place.evaluate(ON_SCREEN), where
+            shots(page, f"{language}-{width}-my-learning")
+            page.context.close()

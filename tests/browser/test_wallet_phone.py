@@ -1,12 +1,12 @@
 """「ウォレットに追加」 on a 375 px phone: the offer's QR code, same-device link, transaction code
-and expiry fit the screen, measured as tests/browser/test_staff_phone.py measures every page."""
+and expiry fit the screen, measured as every staff page is (tests/browser/measure.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.browser.conftest import Portal
-from tests.browser.test_staff_phone import MEASURE, PHONE
+from tests.browser.measure import MEASURE, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
