@@ -92,7 +92,10 @@ def max_pixels() -> int:
 # Japanese is in docs/_pending_translations/badges.po.
 MESSAGES: Final[dict[str, Promise]] = {
     # results
-    "ok": _("The badge is genuine: the issuer's signature or record checks out."),
+    "ok": _(
+        "The badge is genuine: it was issued by this city or by an issuer in the city's register, its "
+        "signature (or the city's own record of it) was checked, and it is neither revoked nor expired."
+    ),
     "revoked": _("The issuer has revoked this badge."),
     "expired": _("The badge has expired."),
     "not_yet_valid": _("The badge is not valid yet (its start date is in the future)."),

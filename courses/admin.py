@@ -278,6 +278,7 @@ class EnrolmentEventInline(admin.TabularInline):
     """The history: read-only, nothing added or removed by hand."""
 
     model = EnrolmentEvent
+    template = "admin/courses/enrolment/history_inline.html"
     extra = 0
     can_delete = False
     fields = ["at", "from_state", "to_state", "actor", "comment"]
