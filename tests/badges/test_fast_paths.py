@@ -68,3 +68,33 @@ def test_the_cached_canonicalisation_equals_plain_pyld_with_the_same_contexts():
                 document, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader}
             )
             assert ours == reference
+
+
+def test_canonicalising_from_the_checked_expansion_equals_plain_pyld_on_signed_and_graph_documents():
+    """The canonicaliser converts the expansion it already checked to RDF instead of letting
+    pyld expand it a second time: the output must stay pyld's own, also for a signed
+    credential (its proof is a named graph), a status list credential and a document with
+    named and blank-node graphs."""
+    loader = jsonld.document_loader
+    key = signing.private_key_from_seed(bytes(range(32)))
+    signed = credentials.sign_credential(
+        _credential("行政法"),
+        private_key=key,
+        verification_method=signing.did_key_verification_method(key.public_key()),
+        created="2026-04-01T09:00:00+09:00",
+    )
+    graphs = {
+        "@context": {"@vocab": "https://example.org/vocab#"},
+        "@graph": [
+            {"@id": "https://example.org/g1", "@graph": {"@id": "https://example.org/a", "name": "一"}},
+            {"@id": "_:g2", "@graph": [{"name": "二"}, {"@id": "_:x", "knows": {"@id": "_:y"}}]},
+            {"@id": "https://example.org/b", "name": "三", "@type": "Thing"},
+        ],
+    }
+    for document in (signed, graphs):
+        ours = jsonld.canonicalize(document, loader=loader)
+        reference = plain_pyld.normalize(
+            document, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader}
+        )
+        assert ours == reference
+        assert ours.count("\n") >= 3
