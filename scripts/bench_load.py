@@ -657,7 +657,7 @@ def profile(args: argparse.Namespace) -> None:
         prof.enable()
         call(reqs[i % len(reqs)])
         prof.disable()
-    for key, restrict in (("tottime", ()), ("cumulative", ()), ("cumulative", (r"^(?!.*\.venv).*/work/main/",))):
+    for key, restrict in (("tottime", ()), ("cumulative", ()), ("cumulative", (_project_code_pattern(),))):
         buf = io.StringIO()
         stats = pstats.Stats(prof, stream=buf)
         if not restrict:
@@ -667,6 +667,12 @@ def profile(args: argparse.Namespace) -> None:
         where = ", project code only" if restrict else ""
         print(f"\n--- {args.profile}, profiled, by {key}{where} ---")
         print("\n".join(line.replace(str(ROOT) + "/", "") for line in buf.getvalue().splitlines()[4:]))
+
+
+def _project_code_pattern() -> str:
+    """pstats restriction matching this checkout's own files (wherever it was cloned), not the
+    virtualenv's or the standard library's."""
+    return "^" + re.escape(str(ROOT) + "/") + r"(?!\.venv/)"
 
 
 # ----------------------------------------------------------------------------- main
