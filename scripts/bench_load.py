@@ -455,9 +455,14 @@ def run_wrk(script: Path, connections: int, duration: int, port: int) -> dict[st
 # ----------------------------------------------------------------------------- gunicorn
 
 
-def start_gunicorn(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+def collect_static(args: argparse.Namespace) -> None:
     env = {**os.environ, **bench_env(args)}
     subprocess.run([str(PYTHON), "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def start_gunicorn(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **bench_env(args)}
+    collect_static(args)
     cmd = [
         str(GUNICORN),
         "hachioji_portal.wsgi:application",
@@ -725,6 +730,8 @@ def main() -> None:
     if args.profile:
         import django
 
+        # The pages use the manifest storage (DEBUG=0), as under gunicorn: collect first.
+        collect_static(args)
         django.setup()
         for endpoint in ENDPOINTS if args.profile == "all" else [args.profile]:
             profile(argparse.Namespace(**{**vars(args), "profile": endpoint}))
