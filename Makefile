@@ -7,13 +7,14 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: help install install-dev system-deps migrate messages seed run worker test interop-deps lint format migrations-check ci clean
+.PHONY: help install install-dev system-deps migrate messages seed run worker test test-fast interop-deps lint typecheck format migrations-check ci clean
 
 help:
 	@echo "make run      set up and serve the portal with demo data on http://127.0.0.1:$(PORT)"
 	@echo "make test     run the whole test suite"
 	@echo "make worker   run a Celery worker (with beat) on its own"
-	@echo "make lint     ruff";  echo "make ci       what CI runs"
+	@echo "make test-fast  the tests without browser, interop and services"
+	@echo "make lint     ruff, import contracts, mypy";  echo "make ci       what CI runs"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,9 +66,20 @@ test interop-deps: export WITH_TEST_TOOLS := 1
 test: system-deps install-dev messages interop-deps
 	$(PY) -m pytest
 
+# The suite without the browser journeys, the third-party verifier and the tests that need a
+# service (PostgreSQL locking, Redis, a real worker): seconds to minutes, no Node or Chromium.
+test-fast: install-dev messages
+	$(PY) -m pytest -m "not browser and not interop and not postgres and not redis and not worker"
+
+# ruff; the import contracts (layers, the pure core) and the types, both in pyproject.toml.
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
+
+typecheck: install-dev
+	$(PY) -m mypy
 
 format: install-dev
 	$(PY) -m ruff check --fix .

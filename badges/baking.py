@@ -2,7 +2,7 @@
 
 Why not Pillow: re-encoding the image would change its bytes (and cost ~10 ms per
 badge); Pillow also only *warns* on decompression bombs and silently caps text
-chunks (stack-notes pitfall 17).  A PNG is a signature followed by chunks
+chunks.  A PNG is a signature followed by chunks
 ``length(4) type(4) data(length) crc32(type+data)(4)``, so baking is list surgery:
 
 * ``bake`` drops every existing text chunk (iTXt/tEXt/zTXt) whose keyword we are

@@ -42,14 +42,6 @@ def assertion_url(public_id: UUID) -> str:
     return absolute(reverse("public:assertion", args=[public_id]))
 
 
-def credential_url(public_id: UUID) -> str:
-    return absolute(reverse("public:credential", args=[public_id]))
-
-
-def award_image_url(public_id: UUID) -> str:
-    return absolute(reverse("public:award_image", args=[public_id]))
-
-
 def status_list_url(issuer_public_id: UUID, list_number: int) -> str:
     return absolute(reverse("public:status_list", args=[issuer_public_id, list_number]))
 

@@ -36,9 +36,7 @@ def award_notify_holder(*, award_id: int) -> str:
 
     from . import links
 
-    claimed = Award.objects.filter(pk=award_id, status=Award.Status.ISSUED, notified_at__isnull=True).update(
-        notified_at=timezone.now()
-    )
+    claimed = Award.objects.issued().filter(pk=award_id, notified_at__isnull=True).update(notified_at=timezone.now())
     if not claimed:
         return "already"
     award = Award.objects.select_related("badge_class", "issuer", "recipient").get(pk=award_id)
@@ -87,15 +85,18 @@ def awards_remind_expiring(*, now: dt.datetime, days: int, limit: int = 2000) ->
 
     from . import links
 
-    renewed = Award.objects.filter(
-        recipient=OuterRef("recipient"),
-        badge_class=OuterRef("badge_class"),
-        status=Award.Status.ISSUED,
-        is_current=True,
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=OuterRef("expires_at")))
+    renewed = (
+        Award.objects.issued()
+        .filter(
+            recipient=OuterRef("recipient"),
+            badge_class=OuterRef("badge_class"),
+            is_current=True,
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=OuterRef("expires_at")))
+    )
     due = (
-        Award.objects.filter(
-            status=Award.Status.ISSUED,
+        Award.objects.issued()
+        .filter(
             is_current=True,
             reminded_at__isnull=True,
             expires_at__gt=now,

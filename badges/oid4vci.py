@@ -398,7 +398,7 @@ def verify_proof_jwt(token: Any, *, audience: str, now: datetime) -> HolderProof
     try:
         payload = jwt.decode(
             token,
-            key=key,  # type: ignore[arg-type]
+            key=key,
             algorithms=[algorithm],
             audience=audience,
             # Times are checked below against ``now``, so that tests and callers agree on it.

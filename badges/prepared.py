@@ -12,8 +12,12 @@ would return them: UUIDs, aware datetimes, decoded JSON).
 On PostgreSQL (psycopg 3) the statement is also prepared on the server, once per connection:
 Django binds parameters on the client by default, so PostgreSQL parsed and planned the
 three-join query on every request, 0.32 ms of its CPU against 0.06 ms for executing a
-prepared one (docs/benchmarks.md, "Load", third round). The cursor is still Django's cursor
+prepared one (docs/benchmarks.md, "Load"). The cursor is still Django's cursor
 wrapper (errors translated, queries logged and counted as any other).
+
+``BADGE_PREPARED_QUERIES = False`` (settings) runs the same querysets through the ORM instead:
+this module leans on Django's compiler and PostgreSQL backend internals, and a framework
+upgrade that breaks it must not take the public pages down.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
@@ -37,7 +42,7 @@ if is_psycopg3:
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
 
-    class _PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+    class _PreparingCursor(ServerBindingCursor):
         """Binds on the server and keeps the statement prepared on the connection."""
 
         def execute(
@@ -104,6 +109,8 @@ class PreparedRow:
 
     def fetch(self, value: Any, *, alias: str) -> dict[str, Any] | None:
         """The row for ``value`` as {field name: value}, or None."""
+        if not settings.BADGE_PREPARED_QUERIES:
+            return self._fetch_with_the_orm(value, alias=alias)
         sql, params, at, converters, names = self._compile(alias)
         connection = connections[alias]
         bound = list(params)
@@ -119,3 +126,12 @@ class PreparedRow:
             for convert in functions:
                 values[position] = convert(values[position], expression, connection)
         return dict(zip(names, values, strict=True))
+
+    def _fetch_with_the_orm(self, value: Any, *, alias: str) -> dict[str, Any] | None:
+        """The same row the plain way: the queryset built, compiled and run for this value."""
+        queryset = self._build(value).using(alias)
+        rows = list(queryset)
+        if not rows:
+            return None
+        names = [*queryset.query.values_select, *queryset.query.annotation_select]
+        return dict(zip(names, rows[0], strict=True))

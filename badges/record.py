@@ -1,7 +1,7 @@
 """The training record (研修履歴) of one person, printed for a promotion-selection file (昇任選考):
 every completed course with its grade, hours or credits, fiscal year and badge; badges from this
 portal that no single course earned (a programme's); badges from elsewhere; skills; totals for
-a range of fiscal years; and who issues it (八王子市 人事課) and when.
+a range of fiscal years; and who issues it (e.g. 立川市 人事課) and when.
 
 Badges knows nothing of courses, so the app that keeps courses reports a person's completed
 courses through :func:`register_completions`, called from its ``AppConfig.ready()``, as plain
@@ -111,7 +111,7 @@ QR_VERIFY = "verify"
 
 
 def qr_kind(award: Award) -> str | None:
-    if award.status != Award.Status.ISSUED:
+    if not award.is_issued:
         return None
     if award.visibility in (Award.Visibility.PUBLIC, Award.Visibility.STAFF):
         return QR_SHARE
@@ -126,7 +126,7 @@ class BadgeLine:
     @property
     def counts(self) -> bool:
         """A revoked or pending badge is shown (marked) but not counted."""
-        return self.award.status == Award.Status.ISSUED
+        return self.award.is_issued
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def _award_date(award: Award) -> dt.date:
 
 
 def issuing_office() -> str:
-    """Who issues the record: the default issuer (八王子市) and the office of settings
+    """Who issues the record: the default issuer (e.g. 立川市) and the office of settings
     ``PORTAL_RECORD_OFFICE`` (人事課), in the page's language. Read only: a portal without a
     default issuer yet (nothing issued) prints the office alone."""
     issuer = Issuer.objects.filter(is_default=True).only("name", "name_en").first()

@@ -15,19 +15,19 @@ from .models import Award, AwardQuerySet, ExternalBadge, ExternalBadgeQuerySet
 def award_image_visible_to(award: Award, user: Any) -> bool:
     """Who may see a baked image (it shows the holder's name): the holder, HR, and whoever
     the holder shared it with (city staff, or anyone)."""
-    if award.visibility == Award.Visibility.PUBLIC and award.status == Award.Status.ISSUED:
+    if award.visibility == Award.Visibility.PUBLIC and award.is_issued:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
     if award.recipient_id == user.pk or is_hr(user):
         return True
-    return award.visibility == Award.Visibility.STAFF and award.status == Award.Status.ISSUED
+    return award.visibility == Award.Visibility.STAFF and award.is_issued
 
 
 def share_page_visible_to(award: Award, user: Any) -> bool:
     """Who may open a badge's share page: anyone if it is public, signed-in staff if the holder
     shared it with city staff, and otherwise only the holder and HR. Never before it is issued."""
-    if award.status not in (Award.Status.ISSUED, Award.Status.REVOKED):
+    if not award.is_public:
         return False
     if award.visibility == Award.Visibility.PUBLIC:
         return True

@@ -3,8 +3,8 @@
 What lives here and why:
 
 * Keys are ``cryptography`` Ed25519 objects.  Private keys are stored as PKCS#8 PEM,
-  normally encrypted with a passphrase (see stack-notes "Key storage"); only the
-  Celery workers ever load them.
+  normally encrypted with a passphrase (docs/operations.md: the key file and its
+  passphrase are separate secrets); only the Celery workers ever load them.
 * Open Badges 3.0 / Data Integrity name keys as *Multikey* strings: multibase
   base58btc (``z`` prefix) of the multicodec header ``0xed 0x01`` followed by the
   32 raw public-key bytes, which always starts ``z6Mk``.  ``did:key`` is that same

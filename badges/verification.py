@@ -516,12 +516,21 @@ def _proof_of(document: dict[str, Any]) -> dict[str, Any]:
     return proof if isinstance(proof, dict) else {}
 
 
-def _verify_stored_credential(document: dict[str, Any], *, now: dt.datetime) -> credentials.VerificationResult:
-    moments = (
+def verdict_moments(document: Any) -> tuple[dt.datetime | None, ...]:
+    """The moments at which a stored credential's verdict changes by itself, with nothing
+    written: it becomes valid (``validFrom``), stops being valid (``validUntil``), its proof
+    expires. The signature memo's key says which have passed; the share page's cached parts are
+    not used after the next one (with the award's own ``expires_at``)."""
+    document = document if isinstance(document, dict) else {}
+    return (
         _datetime(document.get("validFrom")),
         _datetime(document.get("validUntil")),
         _datetime(_proof_of(document).get("expires")),
     )
+
+
+def _verify_stored_credential(document: dict[str, Any], *, now: dt.datetime) -> credentials.VerificationResult:
+    moments = verdict_moments(document)
     passed = "".join("-" if m is None else ("1" if m <= now else "0") for m in moments)
     try:
         text = json.dumps([document, sorted(own_dids())], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -656,7 +665,7 @@ _OWN_AWARD_PATHS: Final = {Award: "", BadgeClass: "badge_class__", Issuer: "issu
 
 
 def _own_awards() -> QuerySet[Award]:
-    return Award.objects.filter(status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
+    return Award.objects.public()
 
 
 _OWN_AWARD_ROW = prepared.PreparedRow(

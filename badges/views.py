@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from staff.http import AuthenticatedHttpRequest
 from staff.models import RecordAccess, StaffMember
 from staff.services import record_access_log
 
@@ -69,7 +70,7 @@ def award_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def award_detail_context(request: HttpRequest, award: Award) -> dict[str, Any]:
     """The badge page's context (also shown by views_wallet.wallet_offer, with the offer)."""
     # A revoked badge offers no sharing (nor downloads); its holder may still hide it.
-    shareable = award.status == Award.Status.ISSUED
+    shareable = award.is_issued
     now = timezone.now()
     context: dict[str, Any] = {
         "award": award,
@@ -118,7 +119,7 @@ def award_download_credential(request: HttpRequest, public_id: UUID) -> HttpResp
 
 @login_required
 @require_POST
-def award_visibility(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def award_visibility(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     award = _holder_award(request, public_id)
     form = VisibilityForm(request.POST)
     # A revoked badge may be hidden, never shown to more people.
@@ -126,7 +127,7 @@ def award_visibility(request: HttpRequest, public_id: UUID) -> HttpResponse:
         if refused := _refused_when_revoked(request, award):
             return refused
     if form.is_valid():
-        services.award_set_visibility(award=award, visibility=form.cleaned_data["visibility"], by=request.user)  # type: ignore[arg-type]
+        services.award_set_visibility(award=award, visibility=form.cleaned_data["visibility"], by=request.user)
         messages.success(request, _("Saved: %(who)s can see this badge.") % {"who": award.get_visibility_display()})
     else:
         messages.error(request, _("Choose who can see this badge."))
@@ -135,11 +136,11 @@ def award_visibility(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def award_share_link_renew(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def award_share_link_renew(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     award = _holder_award(request, public_id)
     if refused := _refused_when_revoked(request, award):
         return refused
-    services.award_share_link_renew(award=award, by=request.user)  # type: ignore[arg-type]
+    services.award_share_link_renew(award=award, by=request.user)
     messages.success(request, _("The old share link no longer works. Here is the new one."))
     return redirect("badges:detail", public_id=award.public_id)
 
@@ -158,7 +159,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def portfolio_add(request: HttpRequest) -> HttpResponse:
+def portfolio_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     refused: services.ExternalBadgeRefused | None = None
     if request.method == "POST":
         form = ExternalBadgeForm(request.POST, request.FILES)
@@ -170,7 +171,7 @@ def portfolio_add(request: HttpRequest) -> HttpResponse:
             try:
                 # Untrusted input: in a slot of its own scope and under the time limit.
                 with bounded.untrusted_check(bounded.PORTFOLIO):
-                    badge = services.external_badge_add(holder=request.user, data=data, filename=filename)  # type: ignore[arg-type]
+                    badge = services.external_badge_add(holder=request.user, data=data, filename=filename)
             except services.ExternalBadgeRefused as exc:
                 refused = exc
             except bounded.Busy:
@@ -206,12 +207,12 @@ def portfolio_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def portfolio_original(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def portfolio_original(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """The file as the holder uploaded it: for the holder, HR, and their head of section."""
     badge = get_object_or_404(ExternalBadge.objects.select_related("holder"), public_id=public_id)
     if not selectors.external_badge_visible_to(badge, request.user):
         raise Http404
-    record_access_log(viewer=request.user, subject=badge.holder, purpose=PURPOSE_ORIGINAL, path=request.get_full_path())  # type: ignore[arg-type]
+    record_access_log(viewer=request.user, subject=badge.holder, purpose=PURPOSE_ORIGINAL, path=request.get_full_path())
     with badge.original_file.open("rb") as handle:
         data = handle.read()
     is_png = badge.original_kind == ExternalBadge.Kind.PNG
@@ -224,10 +225,10 @@ def portfolio_original(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def portfolio_remove(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def portfolio_remove(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     badge = _holder_external(request, public_id)
     try:
-        services.external_badge_remove(badge=badge, by=request.user)  # type: ignore[arg-type]
+        services.external_badge_remove(badge=badge, by=request.user)
     except ValueError:
         messages.error(request, _("HR has confirmed this badge: ask the HR training desk to remove it."))
         return redirect("badges:portfolio_detail", public_id=badge.public_id)
@@ -240,15 +241,15 @@ def portfolio_remove(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def record(request: HttpRequest, employee_number: str | None = None) -> HttpResponse:
+def record(request: AuthenticatedHttpRequest, employee_number: str | None = None) -> HttpResponse:
     if employee_number is None:
-        person: StaffMember = request.user  # type: ignore[assignment]
+        person: StaffMember = request.user
     else:
         person = get_object_or_404(StaffMember, employee_number=employee_number)
         if not selectors.record_visible_to(person, request.user):
             raise Http404
         # Who looked at whose record is logged (personal information).
-        record_access_log(viewer=request.user, subject=person, purpose=PURPOSE_RECORD, path=request.get_full_path())  # type: ignore[arg-type]
+        record_access_log(viewer=request.user, subject=person, purpose=PURPOSE_RECORD, path=request.get_full_path())
     # A fiscal-year range (from 年度 to 年度); all years unless asked, and when the range is invalid.
     form = RecordRangeForm(request.GET or None)
     first = last = None

@@ -244,11 +244,7 @@ def badge_class_image(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _issued_or_revoked(public_id: UUID) -> Award:
-    award = (
-        Award.objects.select_related("badge_class", "issuer")
-        .filter(public_id=public_id, status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
-        .first()
-    )
+    award = Award.objects.public().select_related("badge_class", "issuer").filter(public_id=public_id).first()
     if award is None:
         raise Http404
     return award
@@ -264,7 +260,8 @@ def _hosted_document(public_id: UUID, field: str) -> tuple[Award, dict[str, Any]
     "Load").
     """
     rows = list(
-        Award.objects.filter(public_id=public_id, status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
+        Award.objects.public()
+        .filter(public_id=public_id)
         .order_by()
         .values_list(
             "status",

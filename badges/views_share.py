@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any, Final
 from uuid import UUID
 
@@ -29,6 +30,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
+
+from hachioji_portal.organisation import organisation
 
 from . import links, qr, selectors, verification
 from .models import Award
@@ -52,13 +55,15 @@ _CACHED_TEMPLATES = (
 _PAGE_STATIC = ("css/portal.css", "css/badges.css", "js/badges.js", "img/favicon.svg")
 _CACHE_TIMEOUT = 120  # the key names the minute (the verdict says when it was checked)
 
-_SHOWN = [Award.Status.ISSUED, Award.Status.REVOKED]
+# The share page's "now" (the verdict's moment, the minute in the cache keys); tests replace it.
+clock: Callable[[], dt.datetime] = timezone.now
 
 
 def _shared_award(request: HttpRequest, share_token: UUID) -> Award:
     award = (
-        Award.objects.select_related("badge_class", "issuer", "recipient")
-        .filter(share_token=share_token, status__in=_SHOWN)
+        Award.objects.public()
+        .select_related("badge_class", "issuer", "recipient")
+        .filter(share_token=share_token)
         .first()
     )
     if award is None or not selectors.share_page_visible_to(award, request.user):
@@ -111,7 +116,8 @@ _DIGESTS: Final = ("credential", "assertion")
 def _row_queryset(share_token: UUID) -> QuerySet[Award]:
     digests = {f"{name}_md5": MD5(Cast(name, output_field=TextField())) for name in _DIGESTS}
     return (
-        Award.objects.filter(share_token=share_token, status__in=_SHOWN)
+        Award.objects.public()
+        .filter(share_token=share_token)
         .annotate(**digests)
         .values_list(*_ROW_FIELDS, *digests)[:1]
     )
@@ -146,6 +152,7 @@ def _parts_key(row: dict[str, Any], flags: dict[str, bool], now: dt.datetime) ->
     material = [
         _templates_version(),
         settings.PORTAL_BASE_URL,
+        organisation().cache_material(),
         translation.get_language(),
         timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
         sorted(flags.items()),
@@ -158,16 +165,8 @@ def _parts_key(row: dict[str, Any], flags: dict[str, bool], now: dt.datetime) ->
 def _next_change(award: Award, now: dt.datetime) -> float | None:
     """The first moment after ``now`` at which the verdict may change by itself (the award or
     its credential expiring, or becoming valid): the cached parts are not used after it."""
-    document = award.credential if isinstance(award.credential, dict) else {}
-    proof = document.get("proof")
-    proof = proof[0] if isinstance(proof, list) and len(proof) == 1 else proof
-    moments: list[Any] = [
-        award.expires_at,
-        verification._datetime(document.get("validFrom")),
-        verification._datetime(document.get("validUntil")),
-        verification._datetime(proof.get("expires")) if isinstance(proof, dict) else None,
-    ]
-    future = [m.timestamp() for m in moments if isinstance(m, dt.datetime) and m > now]
+    moments = (award.expires_at, *verification.verdict_moments(award.credential))
+    future = [m.timestamp() for m in moments if m is not None and m > now]
     return min(future) if future else None
 
 
@@ -238,7 +237,8 @@ def _page_context(row: dict[str, Any], meta: str, article: str) -> dict[str, Any
 # request fills them in again exactly as the template would (``get_token`` for the token, the
 # escaped full path). The markers are random per rendering, so nothing in the page's content
 # can pose as one. Signed-in visitors and requests with messages waiting (e.g. "You have
-# signed out.") are rendered in full, as before.
+# signed out.") are rendered in full, as before; so is every request when
+# ``BADGE_SHARE_PAGE_CACHE`` is off (the parts above are still cached).
 
 _CSRF_SLOT: Final = "csrf"
 _PATH_SLOT: Final = "path"
@@ -325,7 +325,7 @@ def share(request: HttpRequest, share_token: UUID) -> HttpResponse:
     )
     if not selectors.share_page_visible_to(award, request.user):
         raise Http404
-    now = timezone.now()
+    now = clock()
     flags = {
         "show_holder": selectors.holder_name_visible_to(award, request.user),
         "show_baked_image": selectors.award_image_visible_to(award, request.user) and bool(award.baked_image),
@@ -335,7 +335,7 @@ def share(request: HttpRequest, share_token: UUID) -> HttpResponse:
     key = _parts_key(row, flags, now)
     # len() loads the waiting messages without marking them shown: a page that shows them is
     # rendered in full (and shows them, once).
-    if not request.user.is_authenticated and not len(get_messages(request)):
+    if settings.BADGE_SHARE_PAGE_CACHE and not request.user.is_authenticated and not len(get_messages(request)):
         response = _anonymous_page(request, share_token, row, key, flags, now)
     else:
         meta, article, _until = _parts(request, share_token, key, flags, now)
@@ -356,11 +356,7 @@ def share_qr(request: HttpRequest, share_token: UUID) -> HttpResponse:
 @require_GET
 def assertion_qr(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """QR code of the badge's public verification page (no name on it), for printed records."""
-    award = (
-        Award.objects.filter(public_id=public_id, status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
-        .only("public_id")
-        .first()
-    )
+    award = Award.objects.public().filter(public_id=public_id).only("public_id").first()
     if award is None:
         raise Http404
     response = HttpResponse(qr.qr_svg(links.assertion_url(award.public_id)), content_type="image/svg+xml")

@@ -19,17 +19,12 @@ is why it is ``csrf_exempt`` outside and ``csrf_protect`` inside).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -40,57 +35,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import bounded, credentials, verification
 from .forms import VerifyForm, read_upload
+from .ratelimit import WINDOW_SECONDS, client_address, rate_limited
 
 logger = logging.getLogger(__name__)
 
-_WINDOW_SECONDS = 60
 # Room for the multipart envelope and the small fields next to the file.
 _FORM_OVERHEAD = 64 * 1024
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address; behind N trusted proxies, the Nth address from the right of
-    X-Forwarded-For (the leftmost entries are whatever the client claims)."""
-    proxies = int(getattr(settings, "PORTAL_TRUSTED_PROXY_COUNT", 0))
-    if proxies:
-        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
-def rate_limited(request: HttpRequest, scope: str = "verify") -> bool:
-    """Fixed-window counter in the shared cache: at most BADGE_VERIFY_RATE_LIMIT per minute."""
-    limit = int(getattr(settings, "BADGE_VERIFY_RATE_LIMIT", 30))
-    window = int(time.time() // _WINDOW_SECONDS)
-    who = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
-    key = f"ratelimit:{scope}:{who}:{window}"
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        # One round trip: INCR creates the counter at 1 if it is missing, EXPIRE (sent in the
-        # same pipeline) lets it go two windows later. Django's incr() needs two (EXISTS, INCR)
-        # and a first check two more (SET NX, then INCR). The value is a plain integer, as
-        # Django's Redis serializer stores ints, so cache.get() reads the same counter.
-        full_key = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, _WINDOW_SECONDS * 2)
-        count = int(pipe.execute()[0])
-        return count > limit
-    # Other caches (the file-based one of `make run`, tests): incr first, two operations once
-    # the window's counter exists.
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the first check in this window
-        if cache.add(key, 1, _WINDOW_SECONDS * 2):
-            count = 1
-        else:  # another process added it in between
-            try:
-                count = cache.incr(key)
-            except ValueError:  # and it expired at once: count this one only
-                cache.set(key, 1, _WINDOW_SECONDS * 2)
-                count = 1
-    return count > limit
 
 
 def _declared_length(request: HttpRequest) -> int:
@@ -144,7 +94,7 @@ def _refuse(request: HttpRequest, api: bool, code: str, status: int) -> HttpResp
             status=status,
         )
     if status == 429:
-        response["Retry-After"] = str(_WINDOW_SECONDS)
+        response["Retry-After"] = str(WINDOW_SECONDS)
     elif status == 503:
         response["Retry-After"] = str(bounded.retry_after_seconds())
     return response
@@ -264,7 +214,8 @@ def verify_api(request: HttpRequest) -> HttpResponse:
             )
         except credentials.CredentialError as exc:
             return _api_error(exc.code, 413 if exc.code == "too_large" else 400)
-        email = envelope.get("email") if isinstance(envelope.get("email"), str) else ""
+        given = envelope.get("email")
+        email = given if isinstance(given, str) else ""
         if "credential" in envelope:
             value = envelope["credential"]
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

@@ -83,11 +83,11 @@ def card_key(course: Course, *, today: dt.date, language: str) -> str:
             course.cost,
             course.city_subsidy,
             course.capacity,
-            course.seats_taken,  # type: ignore[attr-defined]  (annotation of catalogue_courses)
+            course.seats_taken,  # type: ignore[attr-defined]  # annotation of catalogue_courses
             course.for_self_development,
             course.for_promotion,
             course.badge_class_id,
-            bool(course.my_state),  # type: ignore[attr-defined]  (the card says only "requested")
+            bool(course.my_state),  # type: ignore[attr-defined]  # the card says only "requested"
             [provider.pk, provider.name, provider.name_en],
             [[cs.skill_id, cs.skill.name, cs.skill.name_en, cs.level] for cs in course.course_skills.all()],
         ],

@@ -1,4 +1,4 @@
-"""Two tables derived from completions and awards, kept up to date by the services that change
+"""Three tables derived from completions and awards, kept up to date by the services that change
 them, so that HR insight reads narrow tables instead of joining everything (docs/benchmarks.md,
 "HR insight"):
 
@@ -16,8 +16,10 @@ that, per person, with a few set-based statements:
 * :func:`skill_holdings_refresh` recomputes the rows of some people from the source tables
   (completed enrolments, issued awards). Callers: ``enrolment_complete`` (and the bulk
   completion path), the receiver of ``badges.signals.awards_changed`` (issued, revoked,
-  re-issued), and the catalogue edits below. It runs inside the caller's transaction, so the
-  holdings commit or roll back with the change that caused them.
+  re-issued), and the catalogue edits below (``courses.services.course_update`` /
+  ``programme_update``, whichever way the edit came: the admin or the catalogue import). It
+  runs inside the caller's transaction, so the holdings commit or roll back with the change
+  that caused them.
 * :func:`skill_holdings_refresh_for_courses` / ``_for_programmes``: a course's skills or badge,
   or a programme's courses or badge, changed: refresh everyone with evidence through them.
 * :func:`skill_holdings_rebuild` redoes the whole table (``manage.py skill_holdings_rebuild``,

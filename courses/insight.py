@@ -43,7 +43,7 @@ from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from badges.models import Award, BadgeClass, ExternalBadge
+from badges.models import Award, AwardQuerySet, BadgeClass, ExternalBadge
 from staff import roles
 from staff.models import Assignment, Department, RecordAccess, StaffMember
 from staff.selectors import headed_department_paths, is_hr, user_has_role
@@ -232,16 +232,12 @@ class DepartmentIndex:
 
 
 def valid_award_q(at: dt.datetime | None = None, prefix: str = "") -> Q:
-    """Issued, not revoked, not expired at ``at`` (now by default)."""
-    at = at or timezone.now()
-    return Q(**{f"{prefix}status": Award.Status.ISSUED, f"{prefix}revoked_at__isnull": True}) & (
-        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": at})
-    )
+    """Issued, not revoked, not expired at ``at`` (now by default): ``AwardQuerySet.valid_q``."""
+    return AwardQuerySet.valid_q(at or timezone.now(), prefix)
 
 
 def award_is_valid(award: Award, at: dt.datetime | None = None) -> bool:
-    at = at or timezone.now()
-    return award.status == Award.Status.ISSUED and award.revoked_at is None and not award.is_expired(at)
+    return award.is_valid_at(at)
 
 
 @dataclass
@@ -362,8 +358,8 @@ def search_plan(*, scope: Scope, filters: PeopleFilters, now: dt.datetime | None
             )
 
     completed = Enrolment.objects.filter(state=S.COMPLETED)
-    valid = Award.objects.filter(valid_award_q(now))
-    issued = Award.objects.filter(status=Award.Status.ISSUED, revoked_at__isnull=True)
+    valid = Award.objects.valid_at(now)
+    issued = Award.objects.issued()
     completion_q: Q | None = None
     award_q: Q | None = None
 
@@ -386,8 +382,7 @@ def search_plan(*, scope: Scope, filters: PeopleFilters, now: dt.datetime | None
         people = people.filter(pk__in=source.filter(badge_class_id__in=badge_ids).values("recipient_id"))
         award_q = _or(
             award_q,
-            Q(badge_class_id__in=badge_ids)
-            & (valid_award_q(now) if f.valid_only else Q(status=Award.Status.ISSUED, revoked_at__isnull=True)),
+            Q(badge_class_id__in=badge_ids) & (valid_award_q(now) if f.valid_only else AwardQuerySet.issued_q()),
         )
     if f.course:
         course_ids = _course_match(f.course)
@@ -883,7 +878,7 @@ def dashboard(
     staff_q = scope.staff_q("staff__")
     recipient_q = scope.staff_q("recipient__")
     enrolments = Enrolment.objects.filter(staff_q)
-    issued = Award.objects.filter(recipient_q, status__in=[Award.Status.ISSUED, Award.Status.REVOKED])
+    issued = Award.objects.public().filter(recipient_q)
 
     # 1. The catalogue.
     courses = {

@@ -22,7 +22,7 @@ from import_export.results import Result, RowResult
 from staff.models import StaffMember
 
 from .models import Course, Delivery, Enrolment, EnrolmentState, Provider, Skill, SkillLevel, UseType
-from .services import EnrolmentError, course_set_skills, enrolment_complete, enrolment_mark_not_completed
+from .services import EnrolmentError, course_update, enrolment_complete, enrolment_mark_not_completed
 
 S = EnrolmentState
 
@@ -141,6 +141,9 @@ def parse_skills(text: str, known: dict[str, Skill]) -> dict[Skill, int]:
     return levels
 
 
+_COURSE_FIELDS = Course._meta.concrete_fields
+
+
 class CourseResource(JapaneseColumnsResource):
     COLUMNS = {
         "code": "講座コード",
@@ -216,6 +219,7 @@ class CourseResource(JapaneseColumnsResource):
             self.fields[name].widget = JapaneseDateWidget()
         self.fields["delivery"].widget = ChoiceLabelWidget(Delivery)
         self._known_skills: dict[str, Skill] | None = None
+        self._before: tuple[bool, dict[str, Any]] = (True, {})
 
     def get_queryset(self) -> QuerySet[Course]:
         return Course.objects.select_related("provider").prefetch_related("course_skills__skill")
@@ -229,6 +233,8 @@ class CourseResource(JapaneseColumnsResource):
             row[code] = str(row[code]).strip().upper()
 
     def import_instance(self, instance: Course, row: Any, **kwargs: Any) -> None:
+        # The row's course as it was, to tell course_update what the row changed.
+        self._before = (instance.pk is None, {f.attname: getattr(instance, f.attname) for f in _COURSE_FIELDS})
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -253,9 +259,15 @@ class CourseResource(JapaneseColumnsResource):
         return skip
 
     def after_save_instance(self, instance: Course, row: Any, **kwargs: Any) -> None:
-        levels = getattr(instance, "_skill_levels", None)
-        if levels is not None:
-            course_set_skills(course=instance, levels=levels)  # also refreshes the skill holdings
+        # What follows an edit is the same as in the admin form: badge alignments, skill
+        # holdings, and free seats to the waiting list when the capacity went up.
+        created, before = self._before
+        course_update(
+            course=instance,
+            changed={f.name for f in _COURSE_FIELDS if before[f.attname] != getattr(instance, f.attname)},
+            created=created,
+            skill_levels=getattr(instance, "_skill_levels", None),
+        )
 
 
 class SkillResource(JapaneseColumnsResource):
@@ -365,11 +377,13 @@ GRADE_REPORT_ALIASES = {
     "評価": "grade",
     "修了日": "completed_on",
     "備考": "note",
+    # Optional: why a completion date is before the course starts (kept in the history).
+    "修了日の理由": "date_reason",
 }
 #: The columns as HR's import page names them: the first Japanese name of each column.
 GRADE_REPORT_COLUMNS = tuple(
     next(name for name, alias_of in GRADE_REPORT_ALIASES.items() if alias_of == field)
-    for field in ("employee_number", "course_code", "result", "grade", "completed_on", "note")
+    for field in ("employee_number", "course_code", "result", "grade", "completed_on", "note", "date_reason")
 )
 COMPLETED_WORDS = {"", "completed", "complete", "pass", "passed", "修了", "合格", "完了"}
 NOT_COMPLETED_WORDS = {"not_completed", "not completed", "fail", "failed", "未修了", "不合格", "欠席"}
@@ -454,7 +468,8 @@ class GradeReportResource(resources.ModelResource):
 
     Columns: employee_number (職員番号), course_code (科目コード), result (結果: completed /
     not_completed, 修了 / 未修了, 合格 / 不合格; empty means completed), grade (成績),
-    completed_on (修了日, default today) and note (備考).
+    completed_on (修了日, default today), note (備考) and, optionally, date_reason (修了日の理由:
+    why a completion date is before the course starts; without it such a line is refused).
 
     * Every row must match an approved (or already completed / not completed) enrolment;
       a row that matches none is an error, so the import stops and nothing is saved.
@@ -585,6 +600,7 @@ class GradeReportResource(resources.ModelResource):
         if target == S.COMPLETED:
             instance.completed_on = completed_on
         instance._grade_row = (target, grade, note, completed_on)  # type: ignore[attr-defined]
+        instance._date_reason = str(row.get("date_reason") or "").strip()  # type: ignore[attr-defined]
 
     def skip_row(
         self, instance: Enrolment, original: Enrolment, row: Any, import_validation_errors: Any = None
@@ -610,11 +626,17 @@ class GradeReportResource(resources.ModelResource):
                     grade=grade,
                     result_note=note,
                     comment=comment,
+                    date_reason=getattr(instance, "_date_reason", ""),
                 )
             else:
                 enrolment_mark_not_completed(enrolment=instance, actor=self.actor, comment=note or comment)
         except EnrolmentError as exc:
-            raise ValidationError(exc.message) from exc
+            message = exc.message
+            starts_on = instance.course.starts_on
+            if target == S.COMPLETED and completed_on and starts_on and completed_on < starts_on:
+                # In a file, the reason goes in its own column.
+                message = f"{message} {_('In a grade report, write the reason in the column 修了日の理由.')}"
+            raise ValidationError(message) from exc
 
     def save_m2m(self, instance: Enrolment, row: Any, **kwargs: Any) -> None:
         return None
@@ -628,6 +650,11 @@ class GradeReportResource(resources.ModelResource):
         row_result.name = enrolment.staff.full_name
         row_result.course = f"{enrolment.course.code} {enrolment.course.title}"
         row_result.change, row_result.details = self._describe(enrolment._grade_row, self._before)  # type: ignore[attr-defined]
+        reason = getattr(enrolment, "_date_reason", "")
+        starts_on = enrolment.course.starts_on
+        completed_on = enrolment._grade_row[3]  # type: ignore[attr-defined]
+        if reason and completed_on and starts_on and completed_on < starts_on:
+            row_result.details.append(_("Reason for the date: %(reason)s") % {"reason": reason})
 
     @staticmethod
     def _describe(

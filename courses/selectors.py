@@ -279,7 +279,7 @@ def record_completions(staff: StaffMember) -> list[Completion]:
             source_key=f"enrolment:{e.pk}",
             title=e.course.display_title,
             provider=e.course.provider.display_name,
-            completed_on=e.completed_on,  # type: ignore[arg-type]  # filtered: never null here
+            completed_on=e.completed_on,  # filtered: never null here
             grade=e.grade,
             hours=e.course.hours,
             credits=e.course.credits,

@@ -26,11 +26,16 @@ from django.utils.translation import gettext_lazy as _
 
 from badges.models import BadgeClass
 from badges.services import AwardRequest, awards_request_many
+from hachioji_portal.organisation import organisation
 from staff.emails import email_send_on_commit, emails_send_many_on_commit
 from staff.models import StaffMember
 from staff.selectors import is_hr, staff_headed_by
 
-from .holdings import skill_holdings_refresh, skill_holdings_refresh_for_courses
+from .holdings import (
+    skill_holdings_refresh,
+    skill_holdings_refresh_for_courses,
+    skill_holdings_refresh_for_programmes,
+)
 from .models import (
     SEAT_STATES,
     WAITLIST_ORDER,
@@ -49,7 +54,6 @@ from .skill_framework import skill_public_url
 logger = logging.getLogger(__name__)
 
 S = EnrolmentState
-SKILL_FRAMEWORK = "八王子市職員スキル体系"
 
 
 class EnrolmentError(Exception):
@@ -644,12 +648,13 @@ def _complete_chunk(
         .order_by("pk")
     }
     now = timezone.now()
-    completing: list[tuple[Enrolment, Enrolment]] = []
+    completing: list[tuple[Enrolment, Enrolment, str]] = []
     for given in chunk:
-        fresh = fresh_by_pk.get(given.pk)
-        if fresh is None:
+        found = fresh_by_pk.get(given.pk)
+        if found is None:
             outcome.errors.append((given, gettext("This enrolment no longer exists.")))
             continue
+        fresh = found
         fresh.course = courses[fresh.course_id]
         if fresh.state == S.COMPLETED:
             try:
@@ -784,16 +789,75 @@ def enrolments_bulk_not_completed(
 # --- Catalogue ------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def course_set_skills(*, course: Course, levels: dict[Skill, int]) -> None:
-    """Make ``levels`` (skill → level) the course's skills, then refresh its badge's alignments."""
+def _write_skills(course: Course, levels: dict[Skill, int]) -> None:
     CourseSkill.objects.filter(course=course).exclude(skill__in=list(levels)).delete()
     for skill, level in levels.items():
         CourseSkill.objects.update_or_create(course=course, skill=skill, defaults={"level": level})
+
+
+@transaction.atomic
+def course_set_skills(*, course: Course, levels: dict[Skill, int]) -> None:
+    """Make ``levels`` (skill → level) the course's skills, then refresh its badge's alignments."""
+    _write_skills(course, levels)
     if course.badge_class_id:
         course_align_badge(course=course)
     # Whoever completed the course (or holds its badge) now holds other skills or levels.
     skill_holdings_refresh_for_courses(course_ids=[course.pk])
+
+
+@transaction.atomic
+def course_update(
+    *,
+    course: Course,
+    changed: Iterable[str],
+    created: bool = False,
+    old_badge_class_id: int | None = None,
+    skill_levels: dict[Skill, int] | None = None,
+) -> list[Enrolment]:
+    """What follows an edit of a course the caller has just saved: HR's admin form and the
+    catalogue import both end here, so an edit means the same whichever way it came.
+
+    ``changed`` names the fields that changed (``"skills"`` for the course's skills);
+    ``skill_levels`` (skill → level), when given, become the course's skills first (the import).
+    Steps, under the course lock (taken first, as everywhere):
+
+    1. the course's badge (if any) gets its alignments from the course's skills;
+    2. when the skills or the badge of an existing course changed, everyone with evidence
+       through it has their skill holdings refreshed (the old badge's holders too);
+    3. when the capacity changed, free seats go to the waiting list, first come first served.
+
+    Returns the enrolments moved from the waiting list to a seat.
+    """
+    changed = set(changed)
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    if skill_levels is not None:
+        _write_skills(locked, skill_levels)
+        changed.add("skills")
+    if locked.badge_class_id:
+        course_align_badge(course=locked)
+    if not created and {"skills", "badge_class"} & changed:
+        skill_holdings_refresh_for_courses(
+            course_ids=[locked.pk], old_badge_class_ids=[old_badge_class_id] if old_badge_class_id else []
+        )
+    return _promote_waitlisted(locked) if "capacity" in changed else []
+
+
+@transaction.atomic
+def programme_update(
+    *, programme: Programme, changed: Iterable[str], created: bool = False, old_badge_class_id: int | None = None
+) -> None:
+    """What follows an edit of a programme the caller has just saved (HR's admin form).
+
+    The programme's badge (if any) gets its alignments from its courses' skills; when the
+    courses or the badge of an existing programme changed, the holders of its badge (old and
+    new) have their skill holdings refreshed.
+    """
+    if programme.badge_class_id:
+        programme_align_badge(programme=programme)
+    if not created and {"courses", "badge_class"} & set(changed):
+        skill_holdings_refresh_for_programmes(
+            programme_ids=[programme.pk], old_badge_class_ids=[old_badge_class_id] if old_badge_class_id else []
+        )
 
 
 def _alignment(course: Course, course_skill: CourseSkill) -> dict[str, str]:
@@ -806,7 +870,8 @@ def _alignment(course: Course, course_skill: CourseSkill) -> dict[str, str]:
         # is for signed-in staff only. Badges already issued keep the link they were signed with.
         "targetUrl": skill_public_url(skill.code),
         "targetCode": skill.code,
-        "targetFramework": SKILL_FRAMEWORK,
+        # The framework as configured now (PORTAL_SKILL_FRAMEWORK); issued badges keep theirs.
+        "targetFramework": organisation().skill_framework,
         "targetDescription": f"{skill.description}（{level}）" if skill.description else level,
     }
 

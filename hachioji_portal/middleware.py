@@ -80,7 +80,7 @@ class JapaneseFirstLocaleMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = self.language_for(request)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         # override(), not activate(): the thread goes back to the default language afterwards,
         # so nothing later on this thread (another request, a task) inherits this person's choice.
         with translation.override(language):

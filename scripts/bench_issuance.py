@@ -567,7 +567,7 @@ def _verify_sample(count: int) -> int:
     from badges.models import Award
 
     ok = 0
-    for award in Award.objects.filter(status=Award.Status.ISSUED).order_by("?")[:count]:
+    for award in Award.objects.issued().order_by("?")[:count]:
         with award.baked_image.open("rb") as handle:
             chunks = baking.read_baked(handle.read())
         if credentials.verify_credential(json.loads(chunks[baking.KEYWORD_OB3])).valid:
@@ -631,7 +631,7 @@ def run_workers(n: int, workers_count: int, *, baseline: bool, rebuild: bool, ti
             for process, log in workers:
                 if process.poll() is not None:
                     raise RuntimeError("a worker died:\n" + log.read_text(errors="replace")[-3000:])
-            issued = Award.objects.filter(status=Award.Status.ISSUED).count()
+            issued = Award.objects.issued().count()
             if issued and first_issued_at is None:
                 first_issued_at = now - started
             for pct in (10, 50, 90):
@@ -644,7 +644,7 @@ def run_workers(n: int, workers_count: int, *, baseline: bool, rebuild: bool, ti
                 all_issued = now - started
             if all_issued is not None and not action.is_alive():
                 unsent = OutgoingEmail.objects.filter(pk__gt=before, sent_at__isnull=True).count()
-                unnotified = Award.objects.filter(status=Award.Status.ISSUED, notified_at__isnull=True).count()
+                unnotified = Award.objects.issued().filter(notified_at__isnull=True).count()
                 if unsent == 0 and unnotified == 0:
                     all_emails = now - started
                     break
@@ -657,7 +657,7 @@ def run_workers(n: int, workers_count: int, *, baseline: bool, rebuild: bool, ti
                 print(f"TIMEOUT after {timeout:.0f} s: {issued} of {n} issued")
                 break
         action.join()
-        issued = Award.objects.filter(status=Award.Status.ISSUED).count()
+        issued = Award.objects.issued().count()
     finally:
         _stop_workers(workers)
     loads.append(os.getloadavg()[0])
@@ -788,7 +788,7 @@ def cmd_profile(args: argparse.Namespace) -> None:
         issuing.award_ensure_issued(award_id=award_id)
     profiler.disable()
     wall = time.perf_counter() - started
-    _check(Award.objects.filter(status=Award.Status.ISSUED).count() == len(ids) + 1, "not all issued")
+    _check(Award.objects.issued().count() == len(ids) + 1, "not all issued")
     stats = pstats.Stats(profiler)
     total = sum(v[3] for k, v in stats.stats.items() if k[2] == "award_ensure_issued")  # type: ignore[attr-defined]
     print(

@@ -268,18 +268,14 @@ def prepare_state(args: argparse.Namespace) -> dict[str, Any]:
         issuing._notify = lambda award_id: None  # type: ignore[attr-defined]
 
     # Awards: the first N seeded (unsigned) issued awards are issued again properly.
-    ids = list(
-        Award.objects.filter(status=Award.Status.ISSUED, is_current=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)[: args.issue]
-    )
+    ids = list(Award.objects.issued().filter(is_current=True).order_by("pk").values_list("pk", flat=True)[: args.issue])
     Award.objects.filter(pk__in=ids).update(status=Award.Status.PENDING, issued_at=None)
     t = time.monotonic()
     for pk in ids:
         issuing.award_ensure_issued(award_id=pk)
     print(f"issued {len(ids)} awards properly: {time.monotonic() - t:.1f} s", flush=True)
     Award.objects.filter(pk__in=ids).update(visibility=Award.Visibility.PUBLIC)
-    awards = list(Award.objects.filter(pk__in=ids, status=Award.Status.ISSUED).values("public_id", "share_token"))
+    awards = list(Award.objects.issued().filter(pk__in=ids).values("public_id", "share_token"))
 
     # A typical-to-busy learner: the 90th percentile of enrolments per person.
     counts = list(

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from .selectors import is_hr
 
 # Paths a person without MFA may still reach: setting it up, signing out, assets, the language
-# switch, and two documents that are the same for everyone (the did:web document, health).
+# switch, and documents that are the same for everyone (the did:web document, health, the
+# organisation's colours and logo).
 # Not /public/: signed in, HR sees private badge images and private share pages there that
 # nobody else may open, so the public tree is one of the pages the role opens (issue 12).
-_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/.well-known/", "/health")
+_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/.well-known/", "/health", "/organisation/")
 
 
 def mfa_required_for(user: object) -> bool:
@@ -35,9 +36,7 @@ class RequireMfaForHrMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            mfa_required_for(user) and not request.path.startswith(_ALLOWED_PREFIXES) and not is_mfa_enabled(user)  # type: ignore[arg-type]
-        ):
+        if mfa_required_for(user) and not request.path.startswith(_ALLOWED_PREFIXES) and not is_mfa_enabled(user):
             messages.warning(
                 request, _("Your role handles personal data: set up two-step verification (TOTP) to continue.")
             )

@@ -7,7 +7,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from . import roles
-from .models import Department, StaffMember, StaffMemberQuerySet
+from .models import StaffMember, StaffMemberQuerySet
 
 
 def user_has_role(user: StaffMember, role: str) -> bool:
@@ -30,17 +30,6 @@ def headed_department_paths(user: StaffMember) -> list[str]:
     return list(user.headed_departments.filter(is_active=True).values_list("path", flat=True))
 
 
-def departments_headed_by(user: StaffMember) -> list[Department]:
-    """The departments a head of section answers for: the ones they head and everything below."""
-    paths = headed_department_paths(user)
-    if not paths:
-        return []
-    condition = Q()
-    for path in paths:
-        condition |= Q(path__startswith=path)
-    return list(Department.objects.filter(condition))
-
-
 def staff_headed_by(user: StaffMember) -> StaffMemberQuerySet:
     """The people a head of section may see: members of the departments they head (and below)."""
     paths = headed_department_paths(user)
@@ -50,10 +39,6 @@ def staff_headed_by(user: StaffMember) -> StaffMemberQuerySet:
     for path in paths:
         condition |= Q(department__path__startswith=path)
     return StaffMember.objects.filter(condition).exclude(pk=user.pk)
-
-
-def department_subtree(department: Department) -> list[Department]:
-    return list(Department.objects.filter(path__startswith=department.path))
 
 
 def roles_held(staff: StaffMember) -> list[str | Promise]:

@@ -62,7 +62,7 @@ def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     """Takes the place of allauth's ``openid_connect_callback`` (same URL, routed first)."""
     try:
         view = OAuth2CallbackView.adapter_view(CityOpenIDConnectAdapter(request, provider_id))
-        return view(request)  # type: ignore[no-any-return]
+        return view(request)
     except SocialApp.DoesNotExist as exc:
         raise Http404 from exc
 

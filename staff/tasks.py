@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 from collections import Counter
+from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 # SMTP trouble, network and database errors are transient; template errors are bugs. Emails
 # have priority 9: on Redis they wait behind badge issuing (see CELERY_BROKER_TRANSPORT_OPTIONS).
-SENDING = {
+SENDING: dict[str, Any] = {
     "bind": True,
     "acks_late": True,
     "autoretry_for": (smtplib.SMTPException, OSError, OperationalError, InterfaceError),

@@ -14,8 +14,7 @@ from django.utils import timezone
 from badges.models import Award
 from courses.models import Enrolment
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_badge_class, make_enrolment, make_started_course
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_enrolment, make_staff, make_started_course
 from tests.worker import running_worker, sent_emails, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -13,8 +13,7 @@ from django.utils import timezone
 from courses.models import Enrolment
 from courses.services import EnrolmentError, enrolment_approve, enrolment_recommend, enrolment_reject, enrolment_request
 from staff.services import department_set_heads
-from tests.courses.factories import make_course, make_enrolment
-from tests.factories import make_department, make_staff
+from tests.factories import make_course, make_department, make_enrolment, make_staff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

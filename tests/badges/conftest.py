@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
-from badges import baking, credentials, issuing, services, signing
+from badges import baking, credentials, issuing, ratelimit, services, signing, views_share
+from tests.conftest import _missing
 
 
 def small_png(size: tuple[int, int] = (16, 16)) -> bytes:
@@ -33,6 +37,86 @@ def issue(recipient: Any, badge_class: Any, key: str) -> Any:
 def award(alice, badge_class, signing_key, enqueued):  # type: ignore[no-untyped-def]
     """Alice's issued badge (private, as every badge starts)."""
     return issue(alice, badge_class, "enrolment:501")
+
+
+# The share page both ways: with its two speed tricks (a query compiled once and prepared on the
+# server; the whole page cached for anonymous visitors) and without them (settings
+# BADGE_PREPARED_QUERIES / BADGE_SHARE_PAGE_CACHE). The page must be the same.
+SHARE_MODES = {
+    "fast": {"BADGE_PREPARED_QUERIES": True, "BADGE_SHARE_PAGE_CACHE": True},
+    "plain": {"BADGE_PREPARED_QUERIES": False, "BADGE_SHARE_PAGE_CACHE": False},
+}
+
+
+@pytest.fixture(params=list(SHARE_MODES))
+def share_mode(request: pytest.FixtureRequest, settings: Any) -> str:
+    for name, value in SHARE_MODES[request.param].items():
+        setattr(settings, name, value)
+    return str(request.param)
+
+
+class Clock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def share_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The share page's clock, standing at second 30 of the coming minute (after anything the
+    test issues now, and far from the minute's end, which the page's cache keys name)."""
+    now = timezone.now().replace(second=30, microsecond=0) + dt.timedelta(minutes=1)
+    clock = Clock(now)
+    monkeypatch.setattr(views_share, "clock", clock)
+    return clock
+
+
+@pytest.fixture
+def rate_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The rate limiter's clock, standing in the middle of a minute: a test's checks all fall
+    in one window, however slow the machine, until the test moves it."""
+    clock = Clock(timezone.now().replace(second=30, microsecond=0))
+    monkeypatch.setattr(ratelimit, "clock", clock.timestamp)
+    return clock
+
+
+# --- The interop tests' Node (tests/badges/test_interop_dcc.py, test_wallet_interop.py) --------
+
+INTEROP_DIR = Path(__file__).resolve().parents[2] / "interop"
+# Both come from interop/package-lock.json (`make interop-deps`).
+INTEROP_PACKAGES = (
+    INTEROP_DIR / "node_modules" / "@digitalcredentials" / "verifier-core",  # the DCC verifier
+    INTEROP_DIR / "node_modules" / "@openid4vc" / "openid4vci",  # the OpenID4VCI wallet client
+)
+
+
+@pytest.fixture
+def node() -> str:
+    """Node.js with the interop packages; skipped without them, except in CI (a failure)."""
+    node = shutil.which("node")
+    if node is None:
+        _missing("Node.js is not installed (`make system-deps` installs Debian's nodejs)")
+    if not all(package.is_dir() for package in INTEROP_PACKAGES):
+        _missing("interop/node_modules is missing: run `make interop-deps`")
+    assert node is not None
+    return node
+
+
+@pytest.fixture
+def no_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Emails are queued after commit (every statement commits here); keep them off the broker."""
+    monkeypatch.setattr("badges.notifications.awards_notify_enqueue", lambda award_ids: None)
+    monkeypatch.setattr("staff.emails.email_dispatch", lambda email_id: True)
 
 
 def baked_bytes(award: Any) -> bytes:

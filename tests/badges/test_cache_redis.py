@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from badges.models import Award
-from tests.courses.factories import make_course
+from tests.factories import make_course
 
 pytestmark = [pytest.mark.django_db]
 
@@ -28,7 +28,7 @@ def _redis_cache(settings, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.redis
-def test_the_verify_rate_limit_counts_in_redis_with_one_expiring_counter(client, award, settings):
+def test_the_verify_rate_limit_counts_in_redis_with_one_expiring_counter(client, award, settings, rate_clock):
     _redis_cache(settings, django_settings.REDIS_URL)
     settings.BADGE_VERIFY_RATE_LIMIT = 3
     body = {"url": f"http://127.0.0.1:8000/public/assertions/{award.public_id}"}

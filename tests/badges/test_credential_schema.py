@@ -24,8 +24,7 @@ from jsonschema import Draft201909Validator, FormatChecker
 from badges import baking, credentials, issuing, services, verification
 from badges.models import Award
 from courses.services import enrolment_complete
-from tests.courses.factories import make_enrolment, make_programme, make_started_course
-from tests.factories import make_badge_class, make_staff
+from tests.factories import make_badge_class, make_enrolment, make_programme, make_staff, make_started_course
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signing_key", "enqueued", "clear_cache")]
 

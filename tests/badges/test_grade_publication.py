@@ -15,8 +15,7 @@ from badges import baking, issuing, services
 from badges.models import Award, BadgeClass
 from courses.services import enrolment_complete
 from tests.badges.conftest import baked_bytes
-from tests.courses.factories import make_enrolment, make_started_course
-from tests.factories import make_badge_class
+from tests.factories import make_badge_class, make_enrolment, make_started_course
 
 pytestmark = pytest.mark.django_db
 

@@ -19,38 +19,18 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import _missing
+from tests.badges.conftest import INTEROP_DIR
 
-INTEROP_DIR = Path(__file__).resolve().parents[2] / "interop"
 VERIFY_SCRIPT = INTEROP_DIR / "verify.mjs"
-VERIFIER_PACKAGE = INTEROP_DIR / "node_modules" / "@digitalcredentials" / "verifier-core"
 NODE_TIMEOUT_SECONDS = 60
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        _missing("Node.js is not installed (`make system-deps` installs Debian's nodejs)")
-    if not VERIFIER_PACKAGE.is_dir():
-        _missing("interop/node_modules is missing: run `make interop-deps`")
-    return node  # type: ignore[return-value]
-
-
-@pytest.fixture
-def no_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Emails are queued after commit (every statement commits here); keep them off the broker."""
-    monkeypatch.setattr("badges.notifications.awards_notify_enqueue", lambda award_ids: None)
-    monkeypatch.setattr("staff.emails.email_dispatch", lambda email_id: True)
 
 
 def dcc_verify(node: str, credential: dict[str, Any], tmp_path: Path, name: str) -> dict[str, Any]:

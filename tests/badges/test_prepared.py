@@ -76,3 +76,14 @@ def test_on_postgresql_the_row_query_is_prepared_once_and_still_counted(award):
     row = views_share._shared_row(award.share_token)
     assert row is not None and row["status"] == Award.Status.REVOKED  # executed afresh, not remembered
     assert len(prepared()) == 1
+
+
+def test_turned_off_the_same_rows_come_from_the_orm_without_compiling_anything(award, settings):
+    settings.BADGE_PREPARED_QUERIES = False
+    compiled = dict(views_share._SHARE_ROW._compiled)
+    row = views_share._shared_row(award.share_token)
+    assert row is not None and tuple(row.values()) == views_share._row_queryset(award.share_token).first()
+    assert views_share._shared_row(award.public_id) is None
+    fast_off = verification._own_award(public_id=award.public_id)
+    assert fast_off is not None and fast_off.pk == award.pk
+    assert views_share._SHARE_ROW._compiled == compiled  # nothing new compiled meanwhile

@@ -150,7 +150,7 @@ def test_the_record_prints_on_a4():
 
 def _completed(person, *, title, completed_on, badge_class=None, **course_fields):  # type: ignore[no-untyped-def]
     """A completed course (written directly, as HR's completion left it)."""
-    from tests.courses.factories import make_course, make_enrolment
+    from tests.factories import make_course, make_enrolment
 
     course = make_course(title=title, badge_class=badge_class, **course_fields)
     return make_enrolment(staff=person, course=course, state="completed", completed_on=completed_on, grade="")
@@ -180,7 +180,7 @@ def _page(client, url="/badges/record/"):  # type: ignore[no-untyped-def]
 def test_a_completed_course_without_a_badge_is_listed_with_provider_grade_hours_and_fiscal_year(client, alice):
     import datetime as dt
 
-    from tests.courses.factories import make_course, make_enrolment, make_provider
+    from tests.factories import make_course, make_enrolment, make_provider
 
     city = make_provider(name="八王子市 人事課 研修担当", name_en="Hachioji City, HR training desk")
     bosai = make_course(title="防災研修", title_en="Disaster preparedness", provider=city, hours=Decimal("6"))
@@ -367,8 +367,7 @@ def test_the_record_page_runs_a_constant_number_of_queries(client, alice, django
     import datetime as dt
 
     from badges.models import Award
-    from tests.courses.factories import make_provider
-    from tests.factories import make_badge_class
+    from tests.factories import make_badge_class, make_provider
 
     def grow(n: int) -> None:
         provider = make_provider()

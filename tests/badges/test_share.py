@@ -13,7 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from badges import qr
 from badges.models import Award
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
+# Every test runs twice: with the share page's speed tricks and without (tests/badges/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache", "share_mode")]
 BASE = "http://127.0.0.1:8000"
 
 

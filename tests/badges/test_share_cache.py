@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 import pytest
 from django.core.cache import cache
@@ -14,7 +13,9 @@ from django.utils import timezone
 from badges import services, views_share
 from badges.models import Award, BadgeClass
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
+# Every test runs twice, with the share page's speed tricks and without (tests/badges/conftest.py),
+# on the share page's own clock, which stands still inside one minute until a test moves it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache", "share_mode", "share_clock")]
 
 
 def share_path(award: Award) -> str:
@@ -45,10 +46,6 @@ def article_keys() -> list[str]:
 
 
 def test_a_second_request_is_served_from_the_cache_and_is_the_same_page(client, public_award):
-    # The key names the minute: start well inside one, so both requests fall in it.
-    second_of_minute = timezone.now().second + timezone.now().microsecond / 1e6
-    if second_of_minute > 57:
-        time.sleep(60.5 - second_of_minute)
     first = page(client, public_award)
     keys = article_keys()
     assert len(keys) == 1
@@ -103,13 +100,13 @@ def test_an_altered_credential_is_reported_at_once(client, public_award):
     assert "verdict--invalid" in page(client, public_award)
 
 
-def test_expiry_passing_shows_at_once_without_any_change_to_the_row(client, public_award):
+def test_expiry_passing_shows_at_once_without_any_change_to_the_row(client, public_award, share_clock):
     # Expires in a moment; the article is cached meanwhile, and nothing about the row changes.
-    expires = timezone.now() + dt.timedelta(seconds=1.5)
+    expires = share_clock.now + dt.timedelta(seconds=1.5)
     Award.objects.filter(pk=public_award.pk).update(expires_at=expires)
     assert "verdict--valid" in page(client, public_award)
     assert "verdict--valid" in page(client, public_award)
-    time.sleep(max(0.0, (expires - timezone.now()).total_seconds()) + 0.1)
+    share_clock.advance(1.6)  # still the same minute: the same cache keys
     assert "verdict--expired" in page(client, public_award)
 
 

@@ -8,13 +8,11 @@ anonymous page. Revocation, visibility, renewal and expiry: tests/badges/test_sh
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from badges import services
 from badges.models import Award
@@ -34,11 +32,8 @@ def public_award(award):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _inside_one_minute() -> None:
-    # The keys name the minute: start well inside one, so a test's requests fall in it.
-    second = timezone.now().second + timezone.now().microsecond / 1e6
-    if second > 55:
-        time.sleep(60.5 - second)
+def _inside_one_minute(share_clock) -> None:  # type: ignore[no-untyped-def]
+    """The keys name the minute: the share page's clock stands still inside one."""
 
 
 def share_path(award: Award) -> str:
@@ -169,3 +164,15 @@ def test_each_language_has_its_own_cached_page(public_award):
     assert '<html lang="en">' in en and '<html lang="ja">' in ja
     assert '<option value="en" lang="en" selected>' in en
     assert len(page_keys()) == 2
+
+
+def test_with_the_page_cache_off_no_page_is_kept_and_the_page_is_the_same(public_award, settings):
+    visitor = Client(enforce_csrf_checks=True)
+    cached, _response = get(visitor, share_path(public_award))
+    cache.clear()
+    settings.BADGE_SHARE_PAGE_CACHE = False
+    rendered, _response = get(visitor, share_path(public_award))
+    assert page_keys() == []
+    assert without_token(rendered) == without_token(cached)
+    token = TOKEN.findall(rendered)[0]
+    assert switch_language(visitor, token, share_path(public_award)) == 302

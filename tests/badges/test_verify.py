@@ -438,7 +438,7 @@ def test_the_page_asks_for_exactly_one_input(client, award):
 # ------------------------------------------------------------------ rate limit
 
 
-def test_checks_are_rate_limited_per_client_with_a_clear_message(client, award, settings):
+def test_checks_are_rate_limited_per_client_with_a_clear_message(client, award, settings, rate_clock):
     settings.BADGE_VERIFY_RATE_LIMIT = 3
     png = baked_bytes(award)
     for _ in range(2):
@@ -457,13 +457,23 @@ def test_checks_are_rate_limited_per_client_with_a_clear_message(client, award, 
     assert client.get(PAGE).status_code == 200
 
 
-def test_behind_a_trusted_proxy_the_client_is_taken_from_x_forwarded_for(client, award, settings):
+def test_behind_a_trusted_proxy_the_client_is_taken_from_x_forwarded_for(client, award, settings, rate_clock):
     settings.BADGE_VERIFY_RATE_LIMIT = 1
     settings.PORTAL_TRUSTED_PROXY_COUNT = 1
     png = baked_bytes(award)
     assert upload(client, png, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
     assert upload(client, png, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
     assert upload(client, png, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+
+
+def test_the_next_minute_a_refused_client_may_check_again(client, award, settings, rate_clock):
+    settings.BADGE_VERIFY_RATE_LIMIT = 1
+    png = baked_bytes(award)
+    assert [upload(client, png).status_code for _ in range(2)] == [200, 429]
+    rate_clock.advance(29)  # the last second of the minute
+    assert upload(client, png).status_code == 429
+    rate_clock.advance(1)
+    assert upload(client, png).status_code == 200
 
 
 # ------------------------------------------------------------------ fuzz

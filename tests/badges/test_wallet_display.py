@@ -14,8 +14,7 @@ from PIL import Image
 from badges import issuing
 from badges.models import Award
 from courses.services import enrolment_complete
-from tests.courses.factories import make_enrolment, make_started_course
-from tests.factories import make_badge_class
+from tests.factories import make_badge_class, make_enrolment, make_started_course
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signing_key", "enqueued", "clear_cache")]
 

@@ -22,37 +22,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 from typing import Any
 
 import pytest
 
-from tests.badges.test_interop_dcc import INTEROP_DIR, VERIFIER_PACKAGE, dcc_verify, describe
-from tests.conftest import _missing
+from tests.badges.conftest import INTEROP_DIR
+from tests.badges.test_interop_dcc import dcc_verify, describe
 
 WALLET_SCRIPT = INTEROP_DIR / "wallet.mjs"
-CLIENT_PACKAGE = INTEROP_DIR / "node_modules" / "@openid4vc" / "openid4vci"
 NODE_TIMEOUT_SECONDS = 60
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        _missing("Node.js is not installed (`make system-deps` installs Debian's nodejs)")
-    if not CLIENT_PACKAGE.is_dir() or not VERIFIER_PACKAGE.is_dir():
-        _missing("interop/node_modules is missing: run `make interop-deps`")
-    return node  # type: ignore[return-value]
-
-
-@pytest.fixture
-def no_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Emails are queued after commit (every statement commits here); keep them off the broker."""
-    monkeypatch.setattr("badges.notifications.awards_notify_enqueue", lambda award_ids: None)
-    monkeypatch.setattr("staff.emails.email_dispatch", lambda email_id: True)
 
 
 def run_wallet(node: str, offer_uri: str, tx_code: str, *options: str) -> dict[str, Any]:

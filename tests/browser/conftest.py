@@ -256,8 +256,7 @@ def build_portal(*, alice: Any, bob: Any, carol: Any, badge_class: Any, monkeypa
     from badges.models import Award
     from staff.services import record_access_log
     from tests.badges.conftest import bake_ob3, external_credential, issue
-    from tests.courses.factories import make_course, make_enrolment, make_provider, make_skill
-    from tests.factories import make_badge_class
+    from tests.factories import make_badge_class, make_course, make_enrolment, make_provider, make_skill
 
     queued: list[Any] = []
     monkeypatch.setattr(

@@ -49,7 +49,7 @@ DESCRIBEDBY = """() => {
 def approved(alice: Any) -> Any:
     from django.utils import timezone
 
-    from tests.courses.factories import make_course, make_enrolment, make_provider
+    from tests.factories import make_course, make_enrolment, make_provider
 
     today = timezone.localdate()
     course = make_course(

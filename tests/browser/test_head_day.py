@@ -50,7 +50,7 @@ TEXT = {
 
 def _requests(alice: Any, colleague: Any, round_no: int) -> list[Any]:
     """Three new requests awaiting bob: two to recommend together, one to decline."""
-    from tests.courses.factories import make_course, make_enrolment
+    from tests.factories import make_course, make_enrolment
 
     def course(title: str, title_en: str) -> Any:
         return make_course(code=f"HEAD-{round_no}-{title_en[:4].upper()}", title=title, title_en=title_en)

@@ -26,8 +26,15 @@ from badges import baking, credentials
 from badges.models import Award
 from courses.models import Enrolment
 from tests.browser.conftest import check_accessibility, sign_in
-from tests.courses.factories import make_course, make_provider, make_skill, make_started_course, today
-from tests.factories import DEFAULT_PASSWORD, totp_code
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    make_course,
+    make_provider,
+    make_skill,
+    make_started_course,
+    today,
+    totp_code,
+)
 from tests.worker import running_worker, sent_emails, wait_for
 
 pytestmark = [

@@ -12,8 +12,7 @@ from django.conf import settings
 from courses.services import course_align_badge
 from tests.browser.conftest import check_accessibility, no_horizontal_scroll
 from tests.browser.measure import DESKTOP, PHONE
-from tests.courses.factories import make_course, make_skill
-from tests.factories import make_badge_class
+from tests.factories import make_badge_class, make_course, make_skill
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

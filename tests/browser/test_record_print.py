@@ -39,8 +39,7 @@ def _record_portal(portal: Portal) -> Portal:
     enough courses to need several A4 pages."""
     from badges import issuing, services
     from badges.models import Award
-    from tests.courses.factories import make_course, make_enrolment, make_provider
-    from tests.factories import make_badge_class
+    from tests.factories import make_badge_class, make_course, make_enrolment, make_provider
 
     alice = portal.alice
     chuo = make_provider(name="中央大学法学部 通信教育課程", name_en="Chuo University, Faculty of Law (correspondence)")

@@ -75,8 +75,7 @@ class StaffPortal:
 def build_staff_portal(portal: Portal) -> StaffPortal:
     from badges import services as badge_services
     from tests.badges.conftest import issue
-    from tests.courses.factories import make_course, make_enrolment, make_provider
-    from tests.factories import make_badge_class, make_staff
+    from tests.factories import make_badge_class, make_course, make_enrolment, make_provider, make_staff
 
     alice = portal.alice
     today = timezone.localdate()

@@ -11,23 +11,25 @@ from typing import Any
 import pytest
 
 from staff.tasks import send_email_task
+from tests.courses.insight_helpers import City, build_city
 
 
 @pytest.fixture(autouse=True)
-def award_enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
+def _awards_recorded(enqueued: list[int]) -> None:
+    """Every course test records the awards queued (the ``enqueued`` fixture) instead of
+    reaching a broker."""
 
-    def record(award_id: int) -> bool:
-        calls.append(award_id)
-        return True
 
-    def record_many(award_ids: list[int]) -> int:
-        calls.extend(award_ids)
-        return len(award_ids)
+@pytest.fixture
+def city(alice, bob, carol, dave, department) -> City:  # type: ignore[no-untyped-def]
+    """The HR insight tests' city (tests/courses/insight_helpers.py: who holds what, and why)."""
+    return build_city(alice=alice, bob=bob, dave=dave, department=department)
 
-    monkeypatch.setattr("badges.services.award_enqueue", record)
-    monkeypatch.setattr("badges.services.awards_enqueue_many", record_many)
-    return calls
+
+@pytest.fixture
+def award_enqueued(enqueued: list[int]) -> list[int]:
+    """The old name of ``enqueued``, for test files written before issue 16 only."""
+    return enqueued
 
 
 @pytest.fixture(autouse=True)

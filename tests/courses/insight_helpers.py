@@ -15,54 +15,23 @@ Who holds データ活用 (DATA), and why (the search, matrix and export tests r
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils import timezone
 
-from badges.models import Award, BadgeClass
-from badges.signals import awards_changed
 from courses.holdings import skill_holdings_rebuild, skill_holdings_refresh
 from courses.models import Course, Skill
 from staff.models import Department, StaffMember
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_programme, make_skill
-from tests.factories import make_department, make_staff
-
-_award_seq = itertools.count(1)
-
-
-def make_award(
-    *,
-    recipient: StaffMember,
-    badge_class: BadgeClass,
-    status: str = "issued",
-    issued_at: dt.datetime | None = None,
-    expires_at: dt.datetime | None = None,
-    **fields: Any,
-) -> Award:
-    """An award already issued (written directly: the insight pages read awards, they never sign).
-
-    Like the issuing service, it tells other apps through ``awards_changed`` when the award was
-    issued (or revoked), so the tables derived from awards (``courses.holdings``) follow.
-    """
-    issued_at = issued_at or timezone.now() - dt.timedelta(days=30)
-    fields.setdefault("achieved_on", timezone.localtime(issued_at).date())
-    if status == "revoked":
-        fields.setdefault("revoked_at", timezone.now() - dt.timedelta(days=1))
-    award = Award.objects.create(
-        recipient=recipient,
-        badge_class=badge_class,
-        issuer=badge_class.issuer,
-        source_key=f"test:{next(_award_seq)}",
-        status=status,
-        issued_at=issued_at if status in ("issued", "revoked") else None,
-        expires_at=expires_at,
-        **fields,
-    )
-    if status in ("issued", "revoked"):
-        awards_changed.send(sender=Award, recipient_ids=[recipient.pk])
-    return award
+from tests.factories import (
+    make_award,
+    make_badge_class,
+    make_course,
+    make_department,
+    make_enrolment,
+    make_programme,
+    make_skill,
+    make_staff,
+)
 
 
 @dataclass

@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from badges.models import Award
 from courses.models import Enrolment
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_started_course, today
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_course, make_enrolment, make_staff, make_started_course, today
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +109,7 @@ def test_bulk_reject_asks_for_a_reason_first(hr_client, alice, dave):
 
 
 def test_bulk_mark_completed_records_the_result_and_requests_one_award_each(
-    hr_client, alice, dave, award_enqueued, django_capture_on_commit_callbacks
+    hr_client, alice, dave, enqueued, django_capture_on_commit_callbacks
 ):
     course = make_started_course(badge_class=make_badge_class())
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in (alice, dave)]
@@ -119,10 +118,10 @@ def test_bulk_mark_completed_records_the_result_and_requests_one_award_each(
         _action(hr_client, "mark_completed", enrolments, **data)
     assert list(Enrolment.objects.values_list("state", "grade").order_by().distinct()) == [("completed", "A")]
     assert Award.objects.count() == 2
-    assert len(award_enqueued) == 2
+    assert len(enqueued) == 2
     with django_capture_on_commit_callbacks(execute=True):
         response = _action(hr_client, "mark_completed", enrolments, **data)
-    assert Award.objects.count() == 2 and len(award_enqueued) == 2
+    assert Award.objects.count() == 2 and len(enqueued) == 2
     assert "件は既に同じ内容で記録済みです" in response.content.decode()
 
 

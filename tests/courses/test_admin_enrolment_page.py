@@ -11,8 +11,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from courses.models import Enrolment
-from tests.courses.factories import make_course, make_enrolment, make_started_course, today
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_staff, make_started_course, today
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +107,7 @@ def test_rejecting_needs_a_reason_and_records_it(hr_client, alice):
     assert (enrolment.state, enrolment.events.last().comment) == ("rejected", "定員の都合により次期に")
 
 
-def test_marking_completed_and_not_completed_from_the_page(hr_client, alice, dave, award_enqueued):
+def test_marking_completed_and_not_completed_from_the_page(hr_client, alice, dave, enqueued):
     course = make_started_course()
     done = make_enrolment(staff=alice, course=course, state="approved")
     missed = make_enrolment(staff=dave, course=course, state="approved")

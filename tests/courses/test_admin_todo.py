@@ -12,8 +12,7 @@ from django.urls import reverse
 from badges import services as badge_services
 from badges.models import Award, ExternalBadge
 from tests.badges.conftest import bake_ob3, external_credential
-from tests.courses.factories import make_badge_class, make_course, make_enrolment
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_course, make_enrolment, make_staff
 
 pytestmark = pytest.mark.django_db
 

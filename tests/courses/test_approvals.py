@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from courses.models import Enrolment
 from staff.services import department_set_heads
-from tests.courses.factories import make_course, make_enrolment
-from tests.factories import make_department, make_staff
+from tests.factories import make_course, make_department, make_enrolment, make_staff
 
 pytestmark = pytest.mark.django_db
 

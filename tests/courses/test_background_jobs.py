@@ -18,8 +18,7 @@ from courses.jobs import BULK_COMPLETE, bulk_complete_job_start, bulk_complete_r
 from courses.models import Enrolment
 from staff.jobs import job_run, jobs_requeue_stale
 from staff.models import BackgroundJob
-from tests.courses.factories import make_enrolment, make_started_course, today
-from tests.factories import make_staff
+from tests.factories import make_enrolment, make_staff, make_started_course, today
 from tests.test_faults_broker import private_redis  # noqa: F401 - the fixture
 
 CHANGELIST = "admin:courses_enrolment_changelist"

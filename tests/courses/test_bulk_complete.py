@@ -16,8 +16,7 @@ from courses import services
 from courses.models import Enrolment, EnrolmentEvent
 from courses.services import enrolments_bulk_complete
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_badge_class, make_enrolment, make_programme, make_started_course, today
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_enrolment, make_programme, make_staff, make_started_course, today
 
 
 def _people(n: int) -> list:  # type: ignore[type-arg]
@@ -25,7 +24,7 @@ def _people(n: int) -> list:  # type: ignore[type-arg]
 
 
 def test_a_bulk_completion_records_history_awards_and_emails_once_each(
-    carol, award_enqueued, emails_dispatched, django_capture_on_commit_callbacks
+    carol, enqueued, emails_dispatched, django_capture_on_commit_callbacks
 ):
     course = make_started_course(badge_class=make_badge_class())
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in _people(7)]
@@ -40,7 +39,7 @@ def test_a_bulk_completion_records_history_awards_and_emails_once_each(
     assert EnrolmentEvent.objects.filter(to_state="completed", actor=carol).count() == 7
     awards = Award.objects.all()
     assert sorted(a.source_key for a in awards) == sorted(f"enrolment:{e.pk}" for e in enrolments)
-    assert sorted(award_enqueued) == sorted(a.pk for a in awards)
+    assert sorted(enqueued) == sorted(a.pk for a in awards)
     assert {a.evidence[0]["result"] for a in awards} == {"A"}
     assert OutgoingEmail.objects.filter(template="enrolment-decision").count() == 7
     assert len(mail.outbox) == 7
@@ -48,7 +47,7 @@ def test_a_bulk_completion_records_history_awards_and_emails_once_each(
 
 
 def test_marking_the_same_enrolments_completed_again_changes_nothing(
-    carol, award_enqueued, django_capture_on_commit_callbacks
+    carol, enqueued, django_capture_on_commit_callbacks
 ):
     course = make_started_course(badge_class=make_badge_class())
     enrolments = [make_enrolment(staff=p, course=course, state="approved") for p in _people(3)]
@@ -58,11 +57,11 @@ def test_marking_the_same_enrolments_completed_again_changes_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         outcome = enrolments_bulk_complete(enrolments=again, actor=carol, completed_on=today())
     assert len(outcome.unchanged) == 3 and not outcome.done
-    assert Award.objects.count() == 3 and len(award_enqueued) == 3
+    assert Award.objects.count() == 3 and len(enqueued) == 3
     assert OutgoingEmail.objects.count() == 3
 
 
-def test_a_mixed_selection_completes_what_it_can_and_says_why_not_for_the_rest(carol, award_enqueued):
+def test_a_mixed_selection_completes_what_it_can_and_says_why_not_for_the_rest(carol, enqueued):
     course = make_started_course(badge_class=make_badge_class())
     a, b, c, d = _people(4)
     approved = make_enrolment(staff=a, course=course, state="approved")
@@ -98,7 +97,7 @@ def test_only_hr_may_complete_in_bulk(alice, bob):
 
 
 def test_completing_a_programmes_last_course_in_bulk_requests_its_badge_once(
-    carol, award_enqueued, django_capture_on_commit_callbacks
+    carol, enqueued, django_capture_on_commit_callbacks
 ):
     kenpo, gyosei = make_started_course(title="憲法"), make_started_course(title="行政法")
     programme = make_programme(courses=[kenpo, gyosei], badge_class=make_badge_class(name="自治体法務"))
@@ -114,7 +113,7 @@ def test_completing_a_programmes_last_course_in_bulk_requests_its_badge_once(
     award = Award.objects.get()
     assert award.source_key == f"programme:{programme.pk}:staff:{finished.pk}"
     assert sorted(e["name"] for e in award.evidence) == ["憲法", "行政法"]
-    assert award_enqueued == [award.pk]
+    assert enqueued == [award.pk]
 
 
 def test_chunks_commit_separately_and_queue_their_badges_in_batches(
@@ -163,7 +162,7 @@ def test_the_number_of_queries_does_not_grow_with_the_selection(carol, django_ca
 
 def test_a_bulk_completion_gives_the_course_skills_to_everyone_completed(carol):
     from courses.models import SkillHolding
-    from tests.courses.factories import make_skill
+    from tests.factories import make_skill
 
     skill = make_skill()
     course = make_started_course(skills={skill: 2})

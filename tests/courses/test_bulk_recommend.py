@@ -16,8 +16,7 @@ from django.urls import reverse
 from courses.models import Enrolment, EnrolmentEvent
 from courses.services import enrolment_withdraw, enrolments_bulk_recommend
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_course, make_enrolment
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from courses.models import Course, Enrolment, Provider, Skill
 from courses.services import enrolment_request, enrolment_withdraw
-from tests.courses.factories import make_course, make_enrolment, make_provider, make_skill
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_provider, make_skill, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 

@@ -9,8 +9,7 @@ from django.db import close_old_connections, connection
 
 from courses.models import Enrolment
 from courses.services import EnrolmentError, enrolment_approve
-from tests.courses.factories import make_course, make_enrolment
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_staff
 
 CAPACITY = 3
 PEOPLE = 12

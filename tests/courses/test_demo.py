@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_a_catalogue_and_enrolments_in_every_state_and_seeds_only_once(
-    client, award_enqueued, django_capture_on_commit_callbacks, settings
+    client, enqueued, django_capture_on_commit_callbacks, settings
 ):
     settings.DEBUG = True  # as `make run`: with DEBUG=0 seed_demo refuses (tests/staff/test_seed_demo.py)
     with django_capture_on_commit_callbacks(execute=True):

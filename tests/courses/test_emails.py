@@ -11,7 +11,7 @@ from courses.services import enrolment_approve, enrolment_complete, enrolment_re
 from staff.emails import email_dispatch, render_templated_email
 from staff.models import OutgoingEmail
 from staff.tasks import send_email_task
-from tests.courses.factories import make_course, make_enrolment
+from tests.factories import make_course, make_enrolment
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,7 @@ import pytest
 from django.urls import reverse
 
 from courses import insight
-from tests.courses.factories import make_badge_class
-from tests.courses.insight_helpers import make_award
-from tests.factories import make_department, make_staff
+from tests.factories import make_award, make_badge_class, make_department, make_staff
 
 pytestmark = pytest.mark.django_db
 

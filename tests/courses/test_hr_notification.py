@@ -27,8 +27,7 @@ from courses.notifications import hr_digest_send
 from courses.services import enrolment_recommend, enrolments_bulk_recommend
 from courses.tasks import hr_digest_task
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_course, make_enrolment
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_staff
 
 pytestmark = pytest.mark.django_db
 

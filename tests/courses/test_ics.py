@@ -15,8 +15,7 @@ import icalendar
 import pytest
 from django.urls import reverse
 
-from tests.courses.factories import make_course, make_enrolment, make_provider
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_provider, make_staff
 
 pytestmark = pytest.mark.django_db
 

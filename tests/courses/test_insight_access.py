@@ -7,15 +7,9 @@ from django.urls import reverse
 
 from staff.models import RecordAccess
 from staff.services import department_set_heads
-from tests.courses.insight_helpers import City, build_city
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def city(alice, bob, carol, dave, department) -> City:  # type: ignore[no-untyped-def]
-    return build_city(alice=alice, bob=bob, dave=dave, department=department)
 
 
 @pytest.fixture

@@ -11,9 +11,15 @@ from django.utils import timezone, translation
 
 from courses import charts, insight
 from courses.holdings import award_uses_refresh
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_provider
-from tests.courses.insight_helpers import make_award
-from tests.factories import make_department, make_staff
+from tests.factories import (
+    make_award,
+    make_badge_class,
+    make_course,
+    make_department,
+    make_enrolment,
+    make_provider,
+    make_staff,
+)
 
 TOKYO = dt.timezone(dt.timedelta(hours=9))
 

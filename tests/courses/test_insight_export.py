@@ -11,17 +11,12 @@ from openpyxl import load_workbook
 
 from courses import exports, insight
 from staff.models import RecordAccess
-from tests.courses.insight_helpers import City, add_data_holders, build_city
+from tests.courses.insight_helpers import add_data_holders
 
 pytestmark = pytest.mark.django_db
 
 SEARCH = {"skill": "DATA", "level": 2, "department": "40"}
 HEADERS = ["職員番号", "氏名", "カナ", "所属", "職層", "職種", "該当スキル", "根拠"]
-
-
-@pytest.fixture
-def city(alice, bob, carol, dave, department) -> City:  # type: ignore[no-untyped-def]
-    return build_city(alice=alice, bob=bob, dave=dave, department=department)
 
 
 def _csv_rows(body: bytes) -> list[list[str]]:

@@ -9,14 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses import insight
-from tests.courses.insight_helpers import City, add_data_holders, build_city
+from tests.courses.insight_helpers import add_data_holders
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def city(alice, bob, carol, dave, department) -> City:  # type: ignore[no-untyped-def]
-    return build_city(alice=alice, bob=bob, dave=dave, department=department)
 
 
 def _matrix(scope: insight.Scope, *, parent: str = "", **kwargs) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]

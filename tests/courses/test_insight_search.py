@@ -6,14 +6,9 @@ import pytest
 from django.urls import reverse
 
 from courses import insight
-from tests.courses.insight_helpers import City, add_data_holders, build_city
+from tests.courses.insight_helpers import City, add_data_holders
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def city(alice, bob, carol, dave, department) -> City:  # type: ignore[no-untyped-def]
-    return build_city(alice=alice, bob=bob, dave=dave, department=department)
 
 
 @pytest.fixture

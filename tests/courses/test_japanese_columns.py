@@ -12,7 +12,7 @@ import tablib
 from courses.models import Course, Enrolment, Skill
 from courses.resources import CourseResource, EnrolmentExportResource, GradeReportResource, SkillResource
 from staff.formats import RosterCSV
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_skill, make_started_course
+from tests.factories import make_badge_class, make_course, make_enrolment, make_skill, make_started_course
 
 pytestmark = pytest.mark.django_db
 

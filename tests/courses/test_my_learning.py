@@ -13,8 +13,7 @@ from badges import services as badge_services
 from courses.models import Enrolment, term_label
 from courses.selectors import waitlist_positions
 from tests.badges.conftest import issue
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, today
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_course, make_enrolment, make_staff, today
 
 pytestmark = pytest.mark.django_db
 

@@ -9,15 +9,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.courses.factories import (
+from tests.factories import (
     make_badge_class,
     make_course,
     make_enrolment,
     make_programme,
     make_provider,
     make_skill,
+    make_staff,
 )
-from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
 

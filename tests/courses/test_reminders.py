@@ -24,8 +24,7 @@ from courses.models import Enrolment, EnrolmentReminder
 from courses.reminders import application_deadline_remind, course_start_remind, reminders_send
 from courses.tasks import enrolment_reminders_task
 from staff.models import OutgoingEmail
-from tests.courses.factories import make_course, make_enrolment, make_provider
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_provider, make_staff
 
 pytestmark = pytest.mark.django_db
 

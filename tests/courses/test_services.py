@@ -21,16 +21,16 @@ from courses.services import (
     enrolments_bulk_approve,
     waitlist_promote,
 )
-from tests.courses.factories import (
+from tests.factories import (
     make_badge_class,
     make_course,
     make_enrolment,
     make_programme,
     make_skill,
+    make_staff,
     make_started_course,
     today,
 )
-from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -361,13 +361,13 @@ def test_hr_actions_follow_the_state_machine(alice, carol, action, state):
 
 
 def test_completion_requests_exactly_one_award_after_the_commit(
-    alice, carol, award_enqueued, django_capture_on_commit_callbacks
+    alice, carol, enqueued, django_capture_on_commit_callbacks
 ):
     course = make_started_course(badge_class=make_badge_class())
     enrolment = make_enrolment(staff=alice, course=course, state="approved")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         enrolment_complete(enrolment=enrolment, actor=carol, grade="優")
-        assert award_enqueued == []  # nothing leaves before the commit
+        assert enqueued == []  # nothing leaves before the commit
     for callback in callbacks:
         callback()
     award = Award.objects.get()
@@ -377,12 +377,10 @@ def test_completion_requests_exactly_one_award_after_the_commit(
         f"enrolment:{enrolment.pk}",
     )
     assert award.evidence[0]["result"] == "優"
-    assert award_enqueued == [award.pk]
+    assert enqueued == [award.pk]
 
 
-def test_marking_completed_again_requests_no_second_award(
-    alice, carol, award_enqueued, django_capture_on_commit_callbacks
-):
+def test_marking_completed_again_requests_no_second_award(alice, carol, enqueued, django_capture_on_commit_callbacks):
     course = make_started_course(badge_class=make_badge_class())
     enrolment = make_enrolment(staff=alice, course=course, state="approved")
     with django_capture_on_commit_callbacks(execute=True):
@@ -391,20 +389,20 @@ def test_marking_completed_again_requests_no_second_award(
         assert enrolment_complete(enrolment=enrolment, actor=carol, grade="良") is False
         assert enrolment_complete(enrolment=enrolment, actor=carol, grade="優") is True  # a correction
     assert Award.objects.count() == 1
-    assert len(award_enqueued) == 1
+    assert len(enqueued) == 1
     enrolment.refresh_from_db()
     assert enrolment.grade == "優"
     assert _states(enrolment)[-1] == ("completed", "completed")
 
 
-def test_a_course_without_a_badge_completes_without_an_award(alice, carol, award_enqueued):
+def test_a_course_without_a_badge_completes_without_an_award(alice, carol, enqueued):
     enrolment = make_enrolment(staff=alice, course=make_started_course(), state="approved")
     enrolment_complete(enrolment=enrolment, actor=carol)
     assert not Award.objects.exists()
 
 
 def test_completing_the_last_course_of_a_programme_requests_the_programme_badge(
-    alice, carol, award_enqueued, django_capture_on_commit_callbacks
+    alice, carol, enqueued, django_capture_on_commit_callbacks
 ):
     kenpo, gyosei = make_started_course(title="憲法"), make_started_course(title="行政法")
     programme = make_programme(courses=[kenpo, gyosei], badge_class=make_badge_class(name="自治体法務"))
@@ -418,7 +416,7 @@ def test_completing_the_last_course_of_a_programme_requests_the_programme_badge(
     award = Award.objects.get()
     assert award.source_key == f"programme:{programme.pk}:staff:{alice.pk}"
     assert sorted(e["name"] for e in award.evidence) == sorted(["憲法", "行政法"])
-    assert award_enqueued == [award.pk]
+    assert enqueued == [award.pk]
 
 
 def test_completion_dates_cannot_be_in_the_future(alice, carol):

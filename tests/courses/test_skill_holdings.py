@@ -26,9 +26,16 @@ from courses.holdings import (
 )
 from courses.models import AwardUse, SkillBadgeSpan, SkillHolding
 from courses.services import course_set_skills, enrolment_complete
-from tests.courses.factories import make_badge_class, make_enrolment, make_programme, make_skill, make_started_course
-from tests.courses.insight_helpers import make_award
-from tests.factories import make_department, make_staff
+from tests.factories import (
+    make_award,
+    make_badge_class,
+    make_department,
+    make_enrolment,
+    make_programme,
+    make_skill,
+    make_staff,
+    make_started_course,
+)
 
 pytestmark = pytest.mark.django_db
 

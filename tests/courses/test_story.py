@@ -10,12 +10,12 @@ from django.urls import reverse
 
 from badges.models import Award
 from courses.models import Enrolment
-from tests.courses.factories import make_badge_class, make_course, make_provider, make_skill, make_started_course, today
+from tests.factories import make_badge_class, make_course, make_provider, make_skill, make_started_course, today
 
 pytestmark = pytest.mark.django_db
 
 
-def test_from_search_to_badge_request(alice, bob, carol, award_enqueued, django_capture_on_commit_callbacks):
+def test_from_search_to_badge_request(alice, bob, carol, enqueued, django_capture_on_commit_callbacks):
     law = make_skill(code="LAW", name="法務")
     make_started_course(
         code="CHUO-LAW-2026-GYOSEI",
@@ -78,4 +78,4 @@ def test_from_search_to_badge_request(alice, bob, carol, award_enqueued, django_
     assert any(m.to == [bob.email] for m in mail.outbox)  # asked to review
     # And the badge app got exactly one award request, queued after the commit.
     assert Award.objects.get().source_key == f"enrolment:{enrolment.pk}"
-    assert len(award_enqueued) == 1
+    assert len(enqueued) == 1

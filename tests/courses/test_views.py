@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from courses.models import Enrolment
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_provider, make_skill, today
+from tests.factories import make_badge_class, make_course, make_enrolment, make_provider, make_skill, today
 
 pytestmark = pytest.mark.django_db
 
