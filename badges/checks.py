@@ -47,7 +47,7 @@ def did_web_domain_check(app_configs: Any = None, **kwargs: Any) -> list[checks.
         checks.Error(
             problem,
             hint=(
-                "Give the public host of the portal only, e.g. badges.city.hachioji.tokyo.jp or "
+                "Give the public host of the portal only, e.g. badges.city.example.lg.jp or "
                 "badges.example.jp:8443 (no https://, no path, the port not percent-encoded): "
                 "badges name their issuer did:web:<this value>, and verifiers fetch "
                 "https://<this value>/.well-known/did.json."

@@ -16,8 +16,11 @@ from urllib.parse import quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+
+from hachioji_portal.organisation import organisation
 
 from . import signing
 from .models import Issuer, SigningKey
@@ -51,19 +54,26 @@ def private_key() -> Ed25519PrivateKey:
 
 
 def default_issuer() -> Issuer:
+    """The default issuer; the first time, made from the organisation's issuer profile (settings
+    ``PORTAL_ORGANISATION_NAME``, ``PORTAL_ISSUER_*``). After that HR edits it in the admin."""
     issuer = Issuer.objects.filter(is_default=True).first()
     if issuer is None:
-        issuer, _ = Issuer.objects.get_or_create(
+        org = organisation()
+        issuer, created = Issuer.objects.get_or_create(
             is_default=True,
             defaults={
-                "name": "八王子市",
-                "name_en": "Hachioji City",
-                "url": "https://www.city.hachioji.tokyo.jp/",
-                "email": "jinji@city.hachioji.tokyo.jp",
-                "description": "東京都八王子市。職員の学びを中央大学と連携して支援しています。",
-                "description_en": "Hachioji City, Tokyo, supporting its staff's learning with Chuo University.",
+                "name": org.name,
+                "name_en": org.name_en,
+                "url": org.issuer_url,
+                "email": org.issuer_email,
+                "description": org.issuer_description,
+                "description_en": org.issuer_description_en,
             },
         )
+        image = Path(org.issuer_image_file) if org.issuer_image_file else None
+        if created and image is not None and image.is_file():
+            with image.open("rb") as handle:
+                issuer.image.save(image.name, File(handle), save=True)
     return issuer
 
 
@@ -124,6 +134,10 @@ def signing_key_register(*, issuer: Issuer, public_key: Ed25519PublicKey) -> Sig
         key.is_active = True
         key.retired_at = None
         key.save(update_fields=["is_active", "retired_at"])
+        from .publisher import KEYS_TARGET, publication_request
+
+        # did.json lists the new key; status lists and achievements are signed or named by it.
+        publication_request([KEYS_TARGET])
     return key
 
 

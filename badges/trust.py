@@ -111,7 +111,7 @@ def normalise_identifier(kind: str, value: str) -> str:
 
 def normalise_name(name: str) -> str:
     """Names compared for impersonation: full-width/half-width and case folded, spaces removed
-    (「八王子市」, 「八王子 市」 and 「八王子市 」 are one name)."""
+    (「立川市」, 「立川 市」 and 「立川市 」 are one name)."""
     folded = unicodedata.normalize("NFKC", name or "").casefold()
     return "".join(c for c in folded if not c.isspace() and unicodedata.category(c)[0] not in ("C", "Z"))
 

@@ -34,6 +34,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from hachioji_portal.organisation import organisation
+
 from . import credentials, keys, links, oid4vci
 from .models import Award, WalletOffer
 
@@ -76,16 +78,17 @@ def credential_issuer() -> str:
 
 
 def issuer_metadata() -> dict[str, Any]:
+    org = organisation()
     return oid4vci.credential_issuer_metadata(
         credential_issuer=credential_issuer(),
         credential_endpoint=links.absolute(reverse("public:oid4vci_credential")),
         nonce_endpoint=links.absolute(reverse("public:oid4vci_nonce")),
         # Fixed texts in both languages: a wallet picks the locale it shows.
-        issuer_names={"ja": "八王子市 職員学習ポータル", "en": "Hachioji City staff learning portal"},
+        issuer_names={"ja": org.full_title_in("ja"), "en": org.full_title_in("en")},
         credential_names={"ja": "オープンバッジ", "en": "Open Badge"},
         credential_descriptions={
-            "ja": "八王子市の研修・学習の修了を証明するオープンバッジ (Open Badges 3.0)",
-            "en": "An Open Badge (Open Badges 3.0) for training completed with Hachioji City",
+            "ja": f"{org.name_in('ja')}の研修・学習の修了を証明するオープンバッジ (Open Badges 3.0)",
+            "en": f"An Open Badge (Open Badges 3.0) for training completed with {org.name_in('en')}",
         },
     )
 
@@ -120,7 +123,7 @@ def _nonce_use(nonce: Any, *, now: dt.datetime) -> None:
 def _refusal(award: Award, now: dt.datetime) -> str | None:
     if award.status == Award.Status.REVOKED:
         return "revoked"
-    if award.status != Award.Status.ISSUED or not award.credential:
+    if not award.is_issued or not award.credential:
         return "not_issued"
     if award.is_expired(now):
         return "expired"

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from hachioji_portal.organisation import organisation
+
 from .models import Enrolment, EnrolmentState
 
 #: Enrolments whose dates belong in the person's calendar.
@@ -51,7 +53,7 @@ def enrolment_ics(enrolment: Enrolment) -> bytes:
     lines.append(url)
 
     calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Hachioji City//Staff learning portal//JA")
+    calendar.add("prodid", f"-//{organisation().name_in('en')}//Staff learning portal//JA")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     event = icalendar.Event()

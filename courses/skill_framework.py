@@ -1,4 +1,4 @@
-"""The city's skill framework (八王子市職員スキル体系) as outsiders see it, and what kind of
+"""The city's skill framework (PORTAL_SKILL_FRAMEWORK, e.g. 立川市職員スキル体系) as outsiders see it, and what kind of
 achievement each badge class is.
 
 * ``skill_public_url``: every badge's alignment points at the skill's public page

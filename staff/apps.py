@@ -9,6 +9,7 @@ class StaffConfig(AppConfig):
     verbose_name = _("Staff")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks
         from .roster_jobs import register as register_jobs
 
         # A large roster import's confirmation runs as a background job (staff/jobs.py).

@@ -20,7 +20,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+
+from hachioji_portal.organisation import organisation
 
 from .models import OutgoingEmail, StaffMember
 
@@ -52,7 +53,7 @@ def render_templated_email(*, to: StaffMember, template: str, context: dict[str,
         }
         subject = render_to_string(f"emails/{template}-subject.txt", full_context)
         # A subject is one line whatever the template's line breaks.
-        prefix = gettext("[Hachioji learning portal]")
+        prefix = organisation().email_subject_prefix
         subject = f"{prefix} {' '.join(subject.split())}"
         text = render_to_string(f"emails/{template}-body.txt", full_context)
         html = render_to_string(f"emails/{template}-body.html", full_context)

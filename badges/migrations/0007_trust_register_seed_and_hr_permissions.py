@@ -5,7 +5,8 @@
    origin), which do not exist yet when migrations run (keys are made by ``badges_keygen``
    afterwards), and which change when a key is rotated. The verifier treats this portal's
    issuers as registered by those same records. The name is the default issuer's if there is
-   one, 「八王子市」 otherwise.
+   one, the configured organisation's otherwise (settings ``PORTAL_ORGANISATION_NAME``,
+   ``PORTAL_ISSUER_URL``).
 2. HR adds, changes and views entries; it adds, changes and removes their identifiers (a
    mistyped identifier). Deleting an entry is for the administrator: trust ends with a date.
 3. External badges added before this migration: ``recipient_match`` from their stored report.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
@@ -34,10 +36,10 @@ def seed_this_portal(apps, schema_editor):  # type: ignore[no-untyped-def]
     issuer = Issuer.objects.filter(is_default=True).first()
     TrustedIssuer.objects.create(
         is_this_portal=True,
-        name=issuer.name if issuer else "八王子市",
-        name_en=issuer.name_en if issuer else "Hachioji City",
+        name=issuer.name if issuer else settings.PORTAL_ORGANISATION_NAME,
+        name_en=issuer.name_en if issuer else settings.PORTAL_ORGANISATION_NAME_EN,
         kind="city",
-        url=issuer.url if issuer else "https://www.city.hachioji.tokyo.jp/",
+        url=issuer.url if issuer else settings.PORTAL_ISSUER_URL,
         valid_from=dt.date(2000, 1, 1),
         reason="この職員学習ポータル自身の発行者（Issuer と署名鍵から自動で決まります）。",
     )
