@@ -9,4 +9,12 @@ class BadgesConfig(AppConfig):
     verbose_name = _("Open Badges")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from . import checks  # noqa: F401 - registers the system checks
+        from .models import BadgeClass, Issuer
+        from .publisher import on_badge_class_or_issuer_saved
+
+        # The published public tree (badges/publisher.py): an edited badge class or issuer.
+        for model in (BadgeClass, Issuer):
+            post_save.connect(on_badge_class_or_issuer_saved, sender=model, dispatch_uid=f"publish-{model.__name__}")

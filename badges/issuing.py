@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from . import achievement_types, baking, credentials, grades, keys, links, rendering
+from . import achievement_types, baking, credentials, grades, keys, links, publisher, rendering
 from .models import Award, BadgeClass
 from .signals import awards_changed
 
@@ -261,6 +261,7 @@ def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
         if issued:
             Award.objects.bulk_update(issued, fields=_ISSUED_FIELDS)
             awards_changed.send(sender=Award, recipient_ids=sorted({a.recipient_id for a in issued}))
+            publisher.publication_request(publisher.award_target(a.pk) for a in issued)
             ids = [a.pk for a in issued]
             transaction.on_commit(lambda: _notify_many(ids), robust=True)
         if failed:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 
 from staff.models import StaffMember
 
-from . import baking, selectors, trust, verification
+from . import baking, publisher, selectors, trust, verification
 from .models import Award, BadgeClass, ExternalBadge, TrustedIssuer, TrustedIssuerIdentifier
 
 logger = logging.getLogger(__name__)
@@ -184,9 +184,9 @@ def awards_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: i
 
     awards_notify_enqueue(
         list(
-            Award.objects.filter(
-                status=Award.Status.ISSUED, notified_at__isnull=True, issued_at__lt=cutoff
-            ).values_list("pk", flat=True)[:limit]
+            Award.objects.issued()
+            .filter(notified_at__isnull=True, issued_at__lt=cutoff)
+            .values_list("pk", flat=True)[:limit]
         )
     )
     return queued
@@ -213,6 +213,7 @@ def award_revoke(*, award: Award, reason: str, by: StaffMember | None = None) ->
         from .signals import awards_changed
 
         awards_changed.send(sender=Award, recipient_ids=[award.recipient_id])
+        publisher.publication_request([publisher.award_target(award.pk)])
 
         from .notifications import badge_name_for
 
@@ -273,6 +274,7 @@ def award_set_visibility(*, award: Award, visibility: str, by: StaffMember) -> b
     award.refresh_from_db(fields=["visibility"])
     if changed:
         logger.info("award %s visibility set to %s by %s", award.pk, visibility, by.pk)
+        publisher.publication_request([publisher.award_target(award.pk)])
     return bool(changed)
 
 
@@ -280,8 +282,10 @@ def award_set_visibility(*, award: Award, visibility: str, by: StaffMember) -> b
 def award_share_link_renew(*, award: Award, by: StaffMember) -> uuid.UUID:
     """Withdraw the current share link (it answers 404 from now on) and issue a new one."""
     token = uuid.uuid4()
+    old = Award.objects.select_for_update().values_list("share_token", flat=True).get(pk=award.pk)
     Award.objects.filter(pk=award.pk).update(share_token=token)
     award.refresh_from_db(fields=["share_token"])
+    publisher.publication_request([publisher.share_target(old), publisher.award_target(award.pk)])
     logger.info("award %s share link renewed by %s", award.pk, by.pk)
     return token
 
@@ -487,7 +491,7 @@ def _log_register_change(*, by: StaffMember, entry: TrustedIssuer, added: bool, 
 
     LogEntry.objects.log_actions(
         user_id=by.pk,
-        queryset=[entry],  # type: ignore[arg-type]
+        queryset=[entry],
         action_flag=ADDITION if added else CHANGE,
         change_message=message,
         single_object=True,

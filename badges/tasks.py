@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import smtplib
 from collections import Counter
+from typing import Any
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -19,7 +20,7 @@ TRANSIENT = (OperationalError, InterfaceError, OSError, smtplib.SMTPException)
 
 # Retried with backoff on transient failures; acknowledged only once done (a worker killed
 # half-way leaves the message for another).
-RETRYING = {
+RETRYING: dict[str, Any] = {
     "bind": True,
     "acks_late": True,
     "autoretry_for": TRANSIENT,
@@ -78,3 +79,26 @@ def awards_expiry_remind_task() -> int:
     from .notifications import awards_remind_expiring
 
     return awards_remind_expiring(now=timezone.now(), days=settings.BADGE_EXPIRY_REMINDER_DAYS)
+
+
+@shared_task(**RETRYING)
+def publications_publish_task(self: object, request_ids: list[int]) -> int:
+    """Write the public files that ``request_ids`` ask for (``publisher.publications_run``). A
+    target directory that cannot be written (``OSError``) is retried with backoff; the rows
+    stay until it succeeds, and the sweep queues them again meanwhile."""
+    from .publisher import publications_run
+
+    return publications_run(request_ids=request_ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3)
+def publications_sweep_task(older_than_seconds: int = 20) -> int:
+    """Queue again every publication request left for ``older_than_seconds`` (a broker or a
+    target directory that was down). Run by celery beat every 30 seconds, so a revocation
+    reaches the published tree within a minute of either coming back."""
+    from hachioji_portal.queueing import reset
+
+    from .publisher import publications_requeue_stale
+
+    reset()
+    return publications_requeue_stale(older_than=dt.timedelta(seconds=older_than_seconds), now=timezone.now())

@@ -5,6 +5,9 @@
 #   chromium        the real browser the journey tests drive (WITH_TEST_TOOLS=1)
 #   nodejs npm      run the independent badge verifier in interop/ (WITH_TEST_TOOLS=1)
 #   poppler-utils   pdftotext reads the printed training record's PDF (WITH_TEST_TOOLS=1)
+#   nginx           serves the published public tree in its test (WITH_TEST_TOOLS=1; run as a
+#                   child process on a free port, never as the system service)
+#   wrk             the HTTP load generator of scripts/bench_published.py (WITH_TEST_TOOLS=1)
 set -euo pipefail
 need=()
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || need+=(fonts-noto-cjk)
@@ -13,6 +16,8 @@ if [ "${WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v node >/dev/null || need+=(nodejs npm)
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pdftotext >/dev/null || need+=(poppler-utils)
+  [ -x /usr/sbin/nginx ] || need+=(nginx)
+  command -v wrk >/dev/null || need+=(wrk)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages: ${need[*]}"
