@@ -9,8 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from .http import AuthenticatedHttpRequest
 from .models import StaffMember
-from .services import staff_set_language, staff_set_reminders
+from .services import staff_set_language, staff_set_reminders, staff_set_team_opt_in
 
 
 @login_required
@@ -19,8 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    user: StaffMember = request.user  # type: ignore[assignment]
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user: StaffMember = request.user
     assignments = user.assignments.select_related("department").order_by("-valid_from")
     return render(
         request,
@@ -35,10 +36,10 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def reminders_set(request: HttpRequest) -> HttpResponse:
+def reminders_set(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The profile's reminder switch (a checkbox: absent means off)."""
     enabled = request.POST.get("email_reminders") == "on"
-    staff_set_reminders(staff=request.user, enabled=enabled)  # type: ignore[arg-type]
+    staff_set_reminders(staff=request.user, enabled=enabled)
     if enabled:
         messages.success(request, _("Reminder emails are on."))
     else:
@@ -46,8 +47,21 @@ def reminders_set(request: HttpRequest) -> HttpResponse:
     return redirect("staff:profile")
 
 
+@login_required
 @require_POST
-def language_set(request: HttpRequest) -> HttpResponse:
+def team_opt_in_set(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The profile's cross-department projects choice (a checkbox: absent means no)."""
+    opted_in = request.POST.get("team_opt_in") == "on"
+    staff_set_team_opt_in(staff=request.user, opted_in=opted_in)
+    if opted_in:
+        messages.success(request, _("HR and heads of section can now find you for cross-department projects."))
+    else:
+        messages.success(request, _("You are no longer proposed for cross-department projects."))
+    return redirect("staff:profile")
+
+
+@require_POST
+def language_set(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Switch the language; remembered on the person (for emails too) and in a cookie."""
     language = request.POST.get("language", "")
     supported = {code for code, _name in settings.LANGUAGES}
@@ -57,7 +71,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(next_url)
     if language in supported:
         if request.user.is_authenticated:
-            staff_set_language(staff=request.user, language=language)  # type: ignore[arg-type]
+            staff_set_language(staff=request.user, language=language)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,
