@@ -1,9 +1,17 @@
-"""Courses' kinds of background job (staff/jobs.py): HR's bulk completion of many enrolments.
+"""Courses' kinds of background job (staff/jobs.py): HR's bulk completion of many enrolments,
+and the confirmation of a large grade report (成績) import.
 
-The work is ``enrolments_bulk_complete``, unchanged, called once per ``COMPLETE_CHUNK``
+Bulk completion: ``enrolments_bulk_complete``, unchanged, called once per ``COMPLETE_CHUNK``
 enrolments (its own transaction size) so that the job page can show the progress after each.
 The enrolments are put in the service's order (oldest request first) before they are cut into
 chunks, so the result is the same as one call with all of them.
+
+Grade report: the import the admin's confirm step does (``GradeReportResource``), unchanged:
+one transaction, all or nothing, each line through ``enrolment_complete`` /
+``enrolment_mark_not_completed``; a line that repeats what is recorded is skipped, so a job run
+again (a worker that died) changes nothing twice and requests no second badge. Its progress is
+reported through the cache (``staff.jobs.job_progress``). Both write the admin log entries the
+request would have written, so 「最近行った操作」 lists what HR did.
 """
 
 from __future__ import annotations
@@ -12,16 +20,34 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from staff.jobs import JobKind, Progress, input_digest, job_kind_register, job_start
+from staff.formats import ROSTER_FORMATS, RosterFileError
+from staff.jobs import (
+    JobFailed,
+    JobKind,
+    Progress,
+    input_digest,
+    job_kind_register,
+    job_start,
+    upload_job_data,
+    upload_job_forget,
+)
 from staff.models import BackgroundJob, StaffMember
 
-from .models import Enrolment
+from .models import Enrolment, EnrolmentState
+from .resources import GradeReportResource, GradeRowResult
 from .services import COMPLETE_CHUNK, enrolments_bulk_complete
 
 BULK_COMPLETE = "courses.bulk_complete"
+GRADE_IMPORT = "courses.grade_import"
+# The grade report's file formats, in the admin's order (the job is told the index).
+GRADE_FORMATS = ROSTER_FORMATS
+PROGRESS_EVERY = 200
+MAX_DETAILS = 50
+LOG_CHUNK = 1000  # admin log entries per INSERT
 
 
 def bulk_complete_job_start(
@@ -91,7 +117,107 @@ def bulk_complete_run(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
     return {"counts": counts, "errors": errors}
 
 
+# --- The grade report ------------------------------------------------------------------------
+
+
+class _ReportingGradeResource(GradeReportResource):
+    """The grade report resource, telling the job how many lines it has read, and counting
+    what each line did: completed (or a completion's result corrected), not completed."""
+
+    def __init__(self, *, progress: Progress, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._progress = progress
+        self._lines = 0
+
+    def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> Any:
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        self._lines += 1
+        if self._lines % PROGRESS_EVERY == 0:
+            self._progress(self._lines)
+        return row_result
+
+
+def grade_report_log(*, user_id: int, rows: list[Any]) -> None:
+    """Admin log entries for the enrolments a grade report changed (「最近行った操作」 and each
+    enrolment's history), in words: the request's confirmation and the job write the same."""
+    changed = [
+        row.instance
+        for row in rows
+        if isinstance(row, GradeRowResult) and row.import_type == GradeRowResult.IMPORT_TYPE_UPDATE and row.instance
+    ]
+    for state, message in (
+        (EnrolmentState.COMPLETED, gettext("Marked completed (grade report import)")),
+        (EnrolmentState.NOT_COMPLETED, gettext("Marked not completed (grade report import)")),
+    ):
+        enrolments = [e for e in changed if e.state == state]
+        for start in range(0, len(enrolments), LOG_CHUNK):
+            LogEntry.objects.log_actions(
+                user_id=user_id,
+                queryset=enrolments[start : start + LOG_CHUNK],
+                action_flag=CHANGE,
+                change_message=message,
+            )
+
+
+def grade_import_run(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
+    data = upload_job_data(job)
+    input_format = GRADE_FORMATS[int(job.input["format"])]()
+    try:
+        dataset = input_format.create_dataset(data)  # None (expired): RosterFileError
+    except RosterFileError as exc:
+        raise JobFailed(str(exc)) from exc
+    resource = _ReportingGradeResource(progress=progress, actor=job.started_by)
+    # The import and its log entries commit together; the file is forgotten only after that, so
+    # a worker that dies before the commit leaves the file for the rerun (and one that dies
+    # after it leaves lines the rerun finds unchanged).
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset,
+            dry_run=False,
+            raise_errors=False,
+            file_name=job.input.get("file_name", ""),
+            user=job.started_by,
+            retain_instance_in_row_result=True,
+        )
+        failed = result.has_errors() or result.has_validation_errors()
+        if not failed:
+            grade_report_log(user_id=job.started_by_id, rows=result.rows)
+    upload_job_forget(job)
+    if failed:
+        # The enrolments changed between the preview and the confirmation (another officer,
+        # a withdrawal): nothing was written. Each failing line as the spreadsheet numbers it.
+        details = [
+            gettext("Line %(line)s: %(reasons)s") % {"line": row.line, "reasons": " ".join(row.reasons)}
+            for row in result.rows
+            if isinstance(row, GradeRowResult) and row.failed
+        ][:MAX_DETAILS]
+        details += [str(error.error) for error in result.base_errors[:MAX_DETAILS]]
+        raise JobFailed(gettext("Nothing was imported: the file no longer passes the checks."), details)
+    changed = [row.instance for row in result.rows if row.import_type == GradeRowResult.IMPORT_TYPE_UPDATE]
+    return {
+        "counts": {
+            "completed": sum(1 for e in changed if e is not None and e.state == EnrolmentState.COMPLETED),
+            "not_completed": sum(1 for e in changed if e is not None and e.state == EnrolmentState.NOT_COMPLETED),
+            "unchanged": result.totals["skip"],
+        },
+        "errors": [],
+    }
+
+
 def register() -> None:
+    job_kind_register(
+        JobKind(
+            name=GRADE_IMPORT,
+            label=_("Grade report import"),
+            run=grade_import_run,
+            count_labels={
+                "completed": _("Marked completed (or result corrected)"),
+                "not_completed": _("Marked not completed"),
+                "unchanged": _("Already recorded that way (no change)"),
+            },
+            back_url_name="admin:courses_enrolment_changelist",
+        )
+    )
     job_kind_register(
         JobKind(
             name=BULK_COMPLETE,

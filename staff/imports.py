@@ -24,11 +24,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from import_export.forms import ImportForm
 from import_export.tmp_storages import CacheStorage
 
 from .formats import RosterFileError
+from .jobs import upload_job_for, upload_job_start
 
 
 class PendingUploadStorage(CacheStorage):
@@ -119,3 +120,68 @@ class PendingUploadsMixin:
     def _import_url(self) -> str:
         opts = self.model._meta  # type: ignore[attr-defined]
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
+
+
+class BackgroundConfirmMixin:
+    """For ``PendingUploadsMixin`` admins (listed before it): a confirmed upload of
+    ``PORTAL_BACKGROUND_FROM`` rows or more is imported by a background job (staff/jobs.py,
+    ``upload_job_start``) and HR gets the job's page at once; a second click on 確定, or the
+    same file confirmed again while its job waits or runs, goes to that job. Smaller files, and
+    anything the normal path must explain (an invalid form, an expired upload), go on as before.
+
+    The admin names the job's kind and may add options taken from the confirm form."""
+
+    background_job_kind: str = ""
+    #: Shown when the confirmed file is already being imported.
+    background_job_running_message = gettext_lazy("This file is already being imported: here is that job.")
+
+    def background_job_options(self, confirm_form: Any) -> dict[str, Any]:
+        return {}
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if (
+            request.method == "POST" and "discard" not in request.POST and self.has_import_permission(request)  # type: ignore[attr-defined]
+        ):
+            running = upload_job_for(request.POST.get("import_file_name", ""))
+            if running is not None:
+                return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[running]))
+            in_background = self._import_in_background(request)
+            if in_background is not None:
+                return in_background
+        response: HttpResponse = super().process_import(request, **kwargs)  # type: ignore[misc]
+        return response
+
+    def _import_in_background(self, request: HttpRequest) -> HttpResponse | None:
+        confirm_form = self.create_confirm_form(request)  # type: ignore[attr-defined]
+        if not confirm_form.is_valid():
+            return None
+        format_index = int(confirm_form.cleaned_data["format"])
+        input_format = self.get_import_formats()[format_index](encoding=self.from_encoding)  # type: ignore[attr-defined]
+        name = confirm_form.cleaned_data["import_file_name"]
+        tmp_storage = self.get_tmp_storage_class()(  # type: ignore[attr-defined]
+            name=name,
+            encoding=None if input_format.is_binary() else self.from_encoding,  # type: ignore[attr-defined]
+            read_mode=input_format.get_read_mode(),
+            **self.get_tmp_storage_class_kwargs(),  # type: ignore[attr-defined]
+        )
+        try:
+            data = tmp_storage.read()
+            rows = len(input_format.create_dataset(data))
+        except (RosterFileError, OSError, KeyError, TypeError):
+            return None  # e.g. expired: the normal path says so
+        if rows < settings.PORTAL_BACKGROUND_FROM:
+            return None
+        job, created = upload_job_start(
+            kind=self.background_job_kind,
+            data=data,
+            format_index=format_index,
+            options=self.background_job_options(confirm_form),
+            rows=rows,
+            actor=request.user,  # called from process_import (an override)
+            upload_name=name,
+            file_name=confirm_form.cleaned_data.get("original_file_name", ""),
+        )
+        self._forget_upload(name)  # type: ignore[attr-defined]  # the job keeps its own copy
+        if not created:
+            messages.warning(request, str(self.background_job_running_message))
+        return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[job.pk]))

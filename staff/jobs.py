@@ -170,3 +170,63 @@ def jobs_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, running_fo
         BackgroundJob.objects.filter(state=J.QUEUED, created_at__lt=now - older_than).values_list("pk", flat=True)
     )
     return sum(job_enqueue(job_id=job_id) for job_id in ids)
+
+
+# --- Jobs that import an uploaded file (the confirm step of a large import) -------------------
+
+# Long enough for a broker outage and a queue of other jobs; the file holds personal data.
+UPLOAD_SECONDS = 24 * 3600
+
+
+def _upload_key(digest: str) -> str:
+    return f"background-job-upload:{digest}"
+
+
+def _confirmed_key(upload_name: str) -> str:
+    return f"background-job-for-upload:{upload_name}"
+
+
+def upload_job_start(
+    *,
+    kind: str,
+    data: Any,
+    format_index: int,
+    options: dict[str, Any],
+    rows: int,
+    actor: StaffMember,
+    upload_name: str,
+    file_name: str,
+) -> tuple[BackgroundJob, bool]:
+    """Start the job that imports a confirmed upload (``data``, as the pending upload holds it).
+
+    The file waits in the cache under its content's digest while the job waits or runs (the
+    pending upload itself is forgotten at the confirmation), so the same file confirmed again,
+    from the same preview or a new one, finds the running job. It is stored *before* the job
+    row: outside a transaction the task is queued at once, and a quick worker must find it."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    digest = input_digest(kind, [hashlib.sha256(raw).hexdigest(), format_index, options])
+    cache.set(_upload_key(digest), data, UPLOAD_SECONDS)
+    job, created = job_start(
+        kind=kind,
+        actor=actor,
+        input={"format": format_index, **options, "file_name": file_name, "upload": digest},
+        total=rows,
+        digest=digest,
+    )
+    if upload_name:
+        cache.set(_confirmed_key(upload_name), job.pk, UPLOAD_SECONDS)
+    return job, created
+
+
+def upload_job_for(upload_name: str) -> int | None:
+    """The job started from this pending upload's confirmation (a second click on 確定)."""
+    return cache.get(_confirmed_key(upload_name)) if upload_name else None
+
+
+def upload_job_data(job: BackgroundJob) -> Any:
+    """The job's file, or None when it is gone (expired from the cache)."""
+    return cache.get(_upload_key(job.input["upload"]))
+
+
+def upload_job_forget(job: BackgroundJob) -> None:
+    cache.delete(_upload_key(job.input["upload"]))

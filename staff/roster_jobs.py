@@ -6,68 +6,29 @@ and missing people deactivated for a full roster. Because it is one transaction,
 cannot be read from the job's row until it commits; it is reported through the cache, which
 web and worker share (``staff.jobs.job_progress``).
 
-The uploaded file waits in the cache under its content's digest while the job waits or runs
-(the pending upload itself is forgotten at the confirmation, as before), so the same file
-confirmed twice finds the running job.
+The uploaded file waits in the cache while the job waits or runs (``staff.jobs.upload_job_start``),
+so the same file confirmed twice finds the running job. The job writes the admin log entries the
+request would have written (「最近行った操作」).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from django.core.cache import cache
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .formats import ROSTER_FORMATS, RosterFileError
-from .jobs import JobFailed, JobKind, Progress, input_digest, job_kind_register, job_start
+from .jobs import JobFailed, JobKind, Progress, job_kind_register, upload_job_data, upload_job_forget
 from .models import BackgroundJob, StaffMember
 from .resources import StaffRosterResource
 
 ROSTER_IMPORT = "staff.roster_import"
-# Long enough for a broker outage and a queue of other jobs; the file holds personal data.
-UPLOAD_SECONDS = 24 * 3600
 PROGRESS_EVERY = 500
 MAX_DETAILS = 50
-
-
-def _upload_key(digest: str) -> str:
-    return f"background-job-upload:{digest}"
-
-
-def _confirmed_key(upload_name: str) -> str:
-    return f"background-job-for-upload:{upload_name}"
-
-
-def roster_job_for_upload(upload_name: str) -> int | None:
-    """The job started from this pending upload's confirmation (a second click on 確定)."""
-    return cache.get(_confirmed_key(upload_name)) if upload_name else None
-
-
-def roster_job_start(
-    *,
-    data: Any,
-    format_index: int,
-    full_roster: bool,
-    rows: int,
-    actor: StaffMember,
-    upload_name: str,
-    file_name: str,
-) -> tuple[BackgroundJob, bool]:
-    raw = data.encode() if isinstance(data, str) else bytes(data)
-    digest = input_digest(ROSTER_IMPORT, [hashlib.sha256(raw).hexdigest(), format_index, full_roster])
-    job, created = job_start(
-        kind=ROSTER_IMPORT,
-        actor=actor,
-        input={"format": format_index, "full_roster": full_roster, "file_name": file_name, "upload": digest},
-        total=rows,
-        digest=digest,
-    )
-    if created:
-        cache.set(_upload_key(digest), data, UPLOAD_SECONDS)
-    cache.set(_confirmed_key(upload_name), job.pk, UPLOAD_SECONDS)
-    return job, created
+LOG_CHUNK = 1000  # admin log entries per INSERT
 
 
 class _ReportingRosterResource(StaffRosterResource):
@@ -86,18 +47,28 @@ class _ReportingRosterResource(StaffRosterResource):
 
 
 def roster_import_run(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
-    key = _upload_key(job.input["upload"])
-    data = cache.get(key)
+    data = upload_job_data(job)
     input_format = ROSTER_FORMATS[int(job.input["format"])]()
     try:
         dataset = input_format.create_dataset(data)  # None (expired): RosterFileError
     except RosterFileError as exc:
         raise JobFailed(str(exc)) from exc
     resource = _ReportingRosterResource(progress=progress, full_roster=bool(job.input.get("full_roster")))
-    result = resource.import_data(
-        dataset, dry_run=False, raise_errors=False, file_name=job.input.get("file_name", ""), user=job.started_by
-    )
-    if result.has_errors() or result.has_validation_errors():
+    # The import and its log entries commit together; the file is forgotten after that.
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset,
+            dry_run=False,
+            raise_errors=False,
+            file_name=job.input.get("file_name", ""),
+            user=job.started_by,
+            retain_instance_in_row_result=True,
+        )
+        failed = result.has_errors() or result.has_validation_errors()
+        if not failed:
+            _log_roster_import(job, result)
+    upload_job_forget(job)
+    if failed:
         # The data changed between the preview and the confirmation: nothing was written.
         details = [
             gettext("Line %(line)s: %(reasons)s") % {"line": row.number, "reasons": " ".join(row.error.messages)}
@@ -105,9 +76,7 @@ def roster_import_run(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
         ]
         details += [str(error.error) for error in result.base_errors[:MAX_DETAILS]]
         details += [str(e.error) for _number, errors in result.row_errors()[:MAX_DETAILS] for e in errors]
-        cache.delete(key)
         raise JobFailed(gettext("Nothing was imported: the file no longer passes the checks."), details)
-    cache.delete(key)
     return {
         "counts": {
             "new": result.totals["new"],
@@ -117,6 +86,30 @@ def roster_import_run(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
         },
         "errors": [],
     }
+
+
+def _log_roster_import(job: BackgroundJob, result: Any) -> None:
+    """HR's 「最近行った操作」 and each person's history list the import, as they do when the
+    admin imports a small roster in the request (import-export's log entries): the people
+    added, those changed, and those a full roster deactivated."""
+    message = gettext("Roster import")
+    for import_type, flag in (("new", ADDITION), ("update", CHANGE)):
+        people = [row.instance for row in result.rows if row.import_type == import_type and row.instance]
+        for start in range(0, len(people), LOG_CHUNK):
+            LogEntry.objects.log_actions(
+                user_id=job.started_by_id,
+                queryset=people[start : start + LOG_CHUNK],
+                action_flag=flag,
+                change_message=message,
+            )
+    gone = [pk for pk, _number, _name in getattr(result, "deactivations", [])]
+    if gone and getattr(result, "deactivated", 0):
+        LogEntry.objects.log_actions(
+            user_id=job.started_by_id,
+            queryset=list(StaffMember.objects.filter(pk__in=gone, is_active=False)),
+            action_flag=CHANGE,
+            change_message=gettext("Deactivated: not in the full roster (roster import)"),
+        )
 
 
 def register() -> None:

@@ -71,3 +71,49 @@ def test_hr_finds_awards_by_name_kana_badge_or_course(client, carol, awards, ter
 def test_a_name_that_matches_nobody_finds_nothing(client, carol, awards):
     client.force_login(carol)
     assert _found(client, "佐藤花子") == set()
+
+
+@pytest.fixture
+def external(alice, dave):  # type: ignore[no-untyped-def]
+    """External badges HR confirms: alice's from a university, dave's from a vendor."""
+    from django.utils import timezone
+
+    from badges.models import ExternalBadge
+
+    alice.family_name_kana, alice.given_name_kana = "ヤマダ", "ハナコ"
+    alice.save()
+    made = {}
+    for person, name, issuer in ((alice, "データ分析入門", "東京大学"), (dave, "クラウド基礎", "Example Cloud")):
+        made[person.family_name + person.given_name] = ExternalBadge.objects.create(
+            holder=person,
+            original_file="external/x.json",
+            original_kind=ExternalBadge.Kind.JSON,
+            file_sha256="0" * 64,
+            standard=ExternalBadge.Standard.OB3,
+            achievement_name=name,
+            issuer_name=issuer,
+            verification_status="valid",
+            verification_code="ok",
+            checked_at=timezone.now(),
+        )
+    return made
+
+
+@pytest.mark.parametrize(
+    ("term", "who"),
+    [
+        ("山田 花子", ["山田花子"]),
+        ("山田花子", ["山田花子"]),
+        ("ヤマダハナコ", ["山田花子"]),
+        ("やまだ はなこ", ["山田花子"]),
+        ("ﾔﾏﾀﾞ", ["山田花子"]),
+        ("データ分析入門", ["山田花子"]),
+        ("Example Cloud", ["高橋健"]),
+        ("100004", ["高橋健"]),
+    ],
+)
+def test_hr_finds_external_badges_by_the_holders_full_name_kana_badge_or_issuer(client, carol, external, term, who):
+    client.force_login(carol)
+    response = client.get(reverse("admin:badges_externalbadge_changelist"), {"q": term})
+    assert response.status_code == 200
+    assert {b.pk for b in response.context["cl"].result_list} == {external[name].pk for name in who}

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 from courses.models import Enrolment
 from staff.models import BackgroundJob
 from tests.browser.conftest import sign_in
-from tests.courses.factories import make_enrolment, make_started_course
-from tests.factories import DEFAULT_PASSWORD, make_staff, totp_code
+from tests.factories import DEFAULT_PASSWORD, make_enrolment, make_staff, make_started_course, totp_code
 from tests.worker import running_worker
 
 pytestmark = [

@@ -17,8 +17,7 @@ import pytest
 from courses.models import Enrolment
 from tests.browser.conftest import sign_in
 from tests.browser.measure import MEASURE, WIDTHS
-from tests.courses.factories import make_badge_class, make_course, make_enrolment
-from tests.factories import DEFAULT_PASSWORD, totp_code
+from tests.factories import DEFAULT_PASSWORD, make_badge_class, make_course, make_enrolment, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -21,8 +21,7 @@ from courses.models import Enrolment
 from tests.badges.conftest import bake_ob3, external_credential
 from tests.browser.conftest import sign_in
 from tests.browser.measure import DESKTOP, MEASURE, PHONE, WIDTHS
-from tests.courses.factories import make_badge_class, make_course, make_enrolment
-from tests.factories import DEFAULT_PASSWORD, totp_code
+from tests.factories import DEFAULT_PASSWORD, make_badge_class, make_course, make_enrolment, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -127,3 +127,90 @@ def test_a_grade_report_row_dated_before_the_course_starts_is_an_error_with_the_
     messages = [str(m) for row in result.invalid_rows for ms in row.error_dict.values() for m in ms]
     assert any("講座の開始日" in m for m in messages), messages
     assert Enrolment.objects.get(course=course).state == "approved"
+
+
+def test_a_grade_report_line_dated_before_the_start_is_kept_with_the_reason_from_its_column(
+    alice, carol, award_enqueued
+):
+    course = _course(code="CHUO-KENPO")
+    enrolment = make_enrolment(staff=alice, course=course, state="approved")
+    text = "職員番号,科目コード,結果,成績,修了日,備考,修了日の理由\n"
+    text += f"100001,CHUO-KENPO,修了,優,{EARLY.isoformat()},,集中講義で先に修了\n"
+    dataset = RosterCSV().create_dataset(text.encode())
+    preview = GradeReportResource(actor=carol).import_data(dataset, dry_run=True, use_transactions=True)
+    assert not preview.has_validation_errors()
+    assert any("集中講義で先に修了" in detail for detail in preview.lines[0].details)
+    result = GradeReportResource(actor=carol).import_data(dataset, dry_run=False, use_transactions=True)
+    assert not result.has_validation_errors() and not result.has_errors()
+    enrolment.refresh_from_db()
+    assert (enrolment.state, enrolment.completed_on) == ("completed", EARLY)
+    assert "集中講義で先に修了" in enrolment.events.last().comment
+
+
+def test_without_the_reason_the_grade_report_line_says_where_to_write_it(alice, carol):
+    course = _course(code="CHUO-KENPO")
+    make_enrolment(staff=alice, course=course, state="approved")
+    text = f"employee_number,course_code,result,grade,completed_on\n100001,CHUO-KENPO,修了,優,{EARLY.isoformat()}\n"
+    result = GradeReportResource(actor=carol).import_data(
+        RosterCSV().create_dataset(text.encode()), dry_run=True, use_transactions=True
+    )
+    reasons = " ".join(result.lines[0].reasons)
+    assert "講座の開始日" in reasons and "修了日の理由" in reasons
+
+
+def test_the_enrolment_page_refuses_a_future_date_and_an_early_date_without_a_reason_in_japanese(
+    client, alice, carol, award_enqueued
+):
+    client.force_login(carol)
+    enrolment = make_enrolment(staff=alice, course=_course(), state="approved")
+    url = reverse("admin:courses_enrolment_decide", args=[enrolment.pk, "complete"])
+    future = (today() + dt.timedelta(days=1)).isoformat()
+    page = client.post(
+        url, {"expected_state": "approved", "complete-completed_on": future}, follow=True
+    ).content.decode()
+    assert "修了日に未来の日付は指定できません。" in page
+    page = client.post(
+        url, {"expected_state": "approved", "complete-completed_on": EARLY.isoformat()}, follow=True
+    ).content.decode()
+    assert "講座の開始日" in page
+    assert Enrolment.objects.get(pk=enrolment.pk).state == "approved"
+    client.post(
+        url,
+        {"expected_state": "approved", "complete-completed_on": EARLY.isoformat(), "complete-date_reason": "日程変更"},
+    )
+    enrolment.refresh_from_db()
+    assert (enrolment.state, enrolment.completed_on) == ("completed", EARLY)
+    assert "日程変更" in enrolment.events.last().comment
+
+
+def test_the_bulk_action_refuses_a_future_date_in_japanese(client, alice, carol):
+    client.force_login(carol)
+    enrolment = make_enrolment(staff=alice, course=make_started_course(), state="approved")
+    data = {
+        "action": "mark_completed",
+        ACTION_CHECKBOX_NAME: [enrolment.pk],
+        "apply": "1",
+        "completed_on": (today() + dt.timedelta(days=1)).isoformat(),
+    }
+    response = client.post(reverse("admin:courses_enrolment_changelist"), data)
+    assert response.context["form"].errors["completed_on"] == ["修了日に未来の日付は指定できません。"]
+    assert Enrolment.objects.get(pk=enrolment.pk).state == "approved"
+
+
+def test_a_refused_completion_comes_back_filled_in_with_the_error_by_its_field(client, alice, carol):
+    client.force_login(carol)
+    enrolment = make_enrolment(staff=alice, course=_course(), state="approved")
+    url = reverse("admin:courses_enrolment_decide", args=[enrolment.pk, "complete"])
+    page = client.post(
+        url,
+        {"expected_state": "approved", "complete-completed_on": EARLY.isoformat(), "complete-grade": "優"},
+        follow=True,
+    ).content.decode()
+    form = page[page.index('class="decision-complete"') :]
+    form = form[: form.index("</form>")]
+    assert f'value="{EARLY.isoformat()}"' in form and 'value="優"' in form
+    assert 'class="errorlist' in form and "講座の開始日" in form
+    # Only once: the next visit shows a fresh form.
+    again = client.get(reverse("admin:courses_enrolment_change", args=[enrolment.pk])).content.decode()
+    form = again[again.index('class="decision-complete"') :]
+    assert 'class="errorlist' not in form[: form.index("</form>")]

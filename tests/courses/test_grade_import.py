@@ -196,7 +196,10 @@ def test_the_preview_of_a_file_with_an_error_is_japanese_numbered_as_the_spreads
     assert "<th>employee_number</th>" not in html and "EMPLOYEE_NUMBER" not in html
     assert '<th scope="col">職員番号</th>' in html
     # The upload form names the columns as the university's sheet does.
-    assert "<code>職員番号, 科目コード, 結果, 成績, 修了日, 備考</code>" in html and "employee_number" not in html
+    assert (
+        "<code>職員番号, 科目コード, 結果, 成績, 修了日, 備考, 修了日の理由</code>" in html
+        and "employee_number" not in html
+    )
     # One table row per line of the file, numbered as the spreadsheet: the header is line 1.
     lines = _lines(html)
     assert sorted(lines) == [2, 3, 4]

@@ -113,3 +113,28 @@ def test_a_job_whose_file_is_gone_fails_with_a_message_for_hr(hr_client, departm
     assert job_run(job_id=job.pk) == "failed"
     job.refresh_from_db()
     assert len(job.result["errors"]) == 1 and "ValueError" not in job.result["errors"][0]
+
+
+def test_the_roster_job_records_hrs_actions_so_the_admin_index_lists_them(hr_client, carol, department):
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    index = hr_client.get(reverse("admin:index")).content.decode()
+    assert "利用不可" in index  # 「最近行った操作」 is empty
+    stale = make_staff(employee_number="400001", family_name="退職", given_name="予定")
+    hr_client.post(CONFIRM_URL, _confirm_data(preview(hr_client, csv_bytes(PEOPLE), full_roster=True)))
+    assert job_run(job_id=BackgroundJob.objects.get().pk) == "done"
+
+    entries = LogEntry.objects.filter(user=carol)
+    added = entries.filter(action_flag=ADDITION)
+    assert {int(e.object_id) for e in added} == set(
+        StaffMember.objects.filter(employee_number__startswith="50000").values_list("pk", flat=True)
+    )
+    assert {e.get_change_message() for e in added} == {"職員名簿の取り込み"}
+    deactivated = entries.get(action_flag=CHANGE, object_id=str(stale.pk))
+    with translation.override("ja"):  # Japanese once the catalogue has the pending translations
+        assert deactivated.get_change_message() == gettext("Deactivated: not in the full roster (roster import)")
+    index = hr_client.get(reverse("admin:index")).content.decode()
+    recent = index[index.index('id="recent-actions-module"') :]
+    assert "利用不可" not in recent and "太郎0" in recent
