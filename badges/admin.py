@@ -19,6 +19,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from staff.http import AuthenticatedHttpRequest
+
 from . import selectors, services, trust, verification
 from .models import Award, BadgeClass, ExternalBadge, Issuer, SigningKey, TrustedIssuer, TrustedIssuerIdentifier
 
@@ -98,8 +100,38 @@ def _katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 
 
+class PersonNameSearchMixin:
+    """The admin search as HR types a person's name: Django's word-by-word search over
+    ``search_fields``, or the whole name: 「山田花子」 and 「ヤマダハナコ」 as well as 「山田 花子」,
+    kana in hiragana (やまだ) or half-width (ﾔﾏﾀﾞ) as the katakana stored. ``person_field`` names
+    the foreign key to the staff member (the award's recipient, the external badge's holder)."""
+
+    person_field = "recipient"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        term = search_term.strip()
+        if not term:
+            return results, may_have_duplicates
+        kana = _katakana(term)
+        compact, compact_kana = "".join(term.split()), "".join(kana.split())
+        person = self.person_field
+        named = queryset.annotate(
+            _search_name=Concat(f"{person}__family_name", f"{person}__given_name"),
+            _search_kana=Concat(f"{person}__family_name_kana", f"{person}__given_name_kana"),
+        ).filter(Q(_search_name__icontains=compact) | Q(_search_kana__icontains=compact_kana))
+        matched = Q(pk__in=results.values("pk")) | Q(pk__in=named.values("pk"))
+        if kana != term:
+            by_kana, _dup = super().get_search_results(request, queryset, kana)  # type: ignore[misc]
+            matched |= Q(pk__in=by_kana.values("pk"))
+        # Subqueries of primary keys: the outer query has no join that could repeat a row.
+        return queryset.filter(matched), False
+
+
 @admin.register(Award)
-class AwardAdmin(admin.ModelAdmin):
+class AwardAdmin(PersonNameSearchMixin, admin.ModelAdmin):
     list_display = ["badge_class", "recipient", "status", "issued_at", "expires_at", "attempts", "thumbnail"]
     list_filter = [StatusFilter, "issuer", "badge_class", "visibility"]
     # Each word of the search must match one of these (Django's admin search); full names without
@@ -201,28 +233,6 @@ class AwardAdmin(admin.ModelAdmin):
     def credential_document(self, obj: Award) -> str:
         return json_document(obj.credential)
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Award], search_term: str
-    ) -> tuple[QuerySet[Award], bool]:
-        """Django's word-by-word search, or the whole name: 「山田花子」 and 「ヤマダハナコ」 as well as
-        「山田 花子」, kana in hiragana (やまだ) or half-width (ﾔﾏﾀﾞ) as the katakana stored."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if not term:
-            return results, may_have_duplicates
-        kana = _katakana(term)
-        compact, compact_kana = "".join(term.split()), "".join(kana.split())
-        named = queryset.annotate(
-            _search_name=Concat("recipient__family_name", "recipient__given_name"),
-            _search_kana=Concat("recipient__family_name_kana", "recipient__given_name_kana"),
-        ).filter(Q(_search_name__icontains=compact) | Q(_search_kana__icontains=compact_kana))
-        matched = Q(pk__in=results.values("pk")) | Q(pk__in=named.values("pk"))
-        if kana != term:
-            by_kana, _dup = super().get_search_results(request, queryset, kana)
-            matched |= Q(pk__in=by_kana.values("pk"))
-        # Subqueries of primary keys: the outer query has no join that could repeat a row.
-        return queryset.filter(matched), False
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # awards come from completions (courses) only
 
@@ -231,9 +241,7 @@ class AwardAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _is_signed(obj: Award | None) -> bool:
-        return obj is not None and (
-            obj.status in (Award.Status.ISSUED, Award.Status.REVOKED) or obj.credential is not None
-        )
+        return obj is not None and (obj.is_public or obj.credential is not None)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
@@ -305,25 +313,25 @@ class AwardAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Revoke selected badges (a reason is required)"), permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Award]) -> HttpResponse | None:
+    def revoke_selected(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Award]) -> HttpResponse | None:
         asked = self._ask_reason(request, queryset, "revoke_selected", str(_("Revoke badges")))
         if asked is not None:
             return asked
         reason = request.POST["reason"]
-        count = sum(services.award_revoke(award=a, reason=reason, by=request.user) for a in queryset)  # type: ignore[arg-type]
+        count = sum(services.award_revoke(award=a, reason=reason, by=request.user) for a in queryset)
         self.message_user(
             request, ngettext("%(n)d badge revoked.", "%(n)d badges revoked.", count) % {"n": count}, messages.SUCCESS
         )
         return None
 
     @admin.action(description=_("Re-issue selected badges after a correction"), permissions=["change"])
-    def reissue_selected(self, request: HttpRequest, queryset: QuerySet[Award]) -> HttpResponse | None:
+    def reissue_selected(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Award]) -> HttpResponse | None:
         asked = self._ask_reason(request, queryset, "reissue_selected", str(_("Re-issue badges")))
         if asked is not None:
             return asked
         done = 0
         for award in queryset.filter(is_current=True):
-            services.award_reissue(award=award, reason=request.POST["reason"], by=request.user)  # type: ignore[arg-type]
+            services.award_reissue(award=award, reason=request.POST["reason"], by=request.user)
             done += 1
         self.message_user(
             request,
@@ -369,8 +377,10 @@ class RejectForm(forms.Form):
 
 
 @admin.register(ExternalBadge)
-class ExternalBadgeAdmin(admin.ModelAdmin):
+class ExternalBadgeAdmin(PersonNameSearchMixin, admin.ModelAdmin):
     """HR's queue of badges staff earned elsewhere: check, say what each is worth, confirm."""
+
+    person_field = "holder"
 
     list_display = [
         "achievement_name",
@@ -388,6 +398,9 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
         "holder__employee_number",
         "holder__family_name",
         "holder__given_name",
+        "holder__family_name_kana",
+        "holder__given_name_kana",
+        "holder__email",
         "achievement_name",
         "issuer_name",
     ]
@@ -482,7 +495,7 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
             response = view(*args)
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
-            return response  # type: ignore[no-any-return]
+            return response
         finally:
             _REGISTER.reset(token)
 
@@ -543,7 +556,9 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Confirm selected badges (they count in the training record)"), permissions=["change"])
-    def confirm_selected(self, request: HttpRequest, queryset: QuerySet[ExternalBadge]) -> HttpResponse | None:
+    def confirm_selected(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[ExternalBadge]
+    ) -> HttpResponse | None:
         """One click for badges without warnings; a badge issued to someone else or by an issuer
         not in the register needs an explicit decision with a reason, asked for here, the
         warnings shown first."""
@@ -573,7 +588,7 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
         count = 0
         for badge in badges:
             try:
-                count += services.external_badge_confirm(badge=badge, by=request.user, exception_reason=reason)  # type: ignore[arg-type]
+                count += services.external_badge_confirm(badge=badge, by=request.user, exception_reason=reason)
             except services.ConfirmationNeedsReason:
                 # A warning that appeared after the form was shown (the register changed): not
                 # confirmed; HR sees it on the next try.
@@ -588,12 +603,14 @@ class ExternalBadgeAdmin(admin.ModelAdmin):
         return None
 
     @admin.action(description=_("Do not recognise selected badges (a note is required)"), permissions=["change"])
-    def reject_selected(self, request: HttpRequest, queryset: QuerySet[ExternalBadge]) -> HttpResponse | None:
+    def reject_selected(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[ExternalBadge]
+    ) -> HttpResponse | None:
         if "apply" in request.POST:
             form = RejectForm(request.POST)
             if form.is_valid():
                 count = sum(
-                    services.external_badge_reject(badge=b, by=request.user, note=form.cleaned_data["note"])  # type: ignore[arg-type]
+                    services.external_badge_reject(badge=b, by=request.user, note=form.cleaned_data["note"])
                     for b in queryset
                 )
                 self.message_user(
@@ -672,7 +689,7 @@ class TrustedIssuerAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: TrustedIssuer, form: Any, change: bool) -> None:
         if not change:
-            obj.added_by = request.user  # type: ignore[assignment]
+            obj.added_by = request.user
         super().save_model(request, obj, form, change)
 
     @admin.display(description=_("identifiers"))
@@ -718,7 +735,7 @@ class TrustedIssuerAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="trusted-issuers-{timezone.localdate():%Y%m%d}.json"'
         return response
 
-    def import_view(self, request: HttpRequest) -> HttpResponse:
+    def import_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not (self.has_add_permission(request) and self.has_change_permission(request)):
             raise PermissionDenied
         problems: list[str] = []
@@ -733,7 +750,7 @@ class TrustedIssuerAdmin(admin.ModelAdmin):
                         result = services.trusted_issuers_import(
                             data=upload.read(),
                             by=request.user,
-                            source=upload.name or "",  # type: ignore[arg-type]
+                            source=upload.name or "",
                         )
                     except trust.RegisterFileError as exc:
                         problems = exc.problems
@@ -763,3 +780,7 @@ class TrustedIssuerAdmin(admin.ModelAdmin):
             },
             status=400 if problems else 200,
         )
+
+
+# The Open Badges 3.0 API's admin (HR's switch, registered applications): badges/obapi/admin.py.
+from .obapi import admin as _obapi_admin  # noqa: E402, F401

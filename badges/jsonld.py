@@ -285,7 +285,7 @@ def _owned_context_ids(active_ctx: Any, memo: MutableMapping[Any, Any]) -> froze
     return owned
 
 
-class _Processor(_pyld.JsonLdProcessor):
+class _Processor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # PyLD has no type information
     """pyld's processor with a memo for *scoped* contexts (type- and property-scoped).
 
     pyld caches a processed context per (context, active context ``_uuid``), which works for

@@ -7,6 +7,7 @@ worker and the periodic sweep work from.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -45,7 +46,7 @@ class Issuer(models.Model):
 
     @property
     def display_name(self) -> str:
-        """The English name on English pages when there is one (八王子市 → Hachioji City)."""
+        """The English name on English pages when there is one (立川市 → Tachikawa City)."""
         return self.name_en if self.name_en and translation.get_language() == "en" else self.name
 
 
@@ -140,11 +141,37 @@ class BadgeClass(models.Model):
 
 
 class AwardQuerySet(models.QuerySet["Award"]):
-    def issued(self) -> AwardQuerySet:
-        return self.filter(status=Award.Status.ISSUED)
+    """The award rules, in one place.
 
-    def valid_at(self, moment: object) -> AwardQuerySet:
-        return self.filter(status=Award.Status.ISSUED).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
+    - *issued*: signed and baked, not revoked;
+    - *public*: what public pages and verification show: issued, or revoked (shown as revoked);
+    - *valid at a moment*: issued, not revoked, not expired at that moment.
+
+    The ``*_q`` forms take a ``prefix`` for filters through a relation (``"awards__"``).
+    """
+
+    @staticmethod
+    def issued_q(prefix: str = "") -> Q:
+        return Q(**{f"{prefix}status": Award.Status.ISSUED, f"{prefix}revoked_at__isnull": True})
+
+    @staticmethod
+    def public_q(prefix: str = "") -> Q:
+        return Q(**{f"{prefix}status__in": AWARD_PUBLIC_STATUSES})
+
+    @staticmethod
+    def valid_q(moment: dt.datetime, prefix: str = "") -> Q:
+        return AwardQuerySet.issued_q(prefix) & (
+            Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": moment})
+        )
+
+    def issued(self) -> AwardQuerySet:
+        return self.filter(self.issued_q())
+
+    def public(self) -> AwardQuerySet:
+        return self.filter(self.public_q())
+
+    def valid_at(self, moment: dt.datetime) -> AwardQuerySet:
+        return self.filter(self.valid_q(moment))
 
 
 class Award(models.Model):
@@ -241,9 +268,27 @@ class Award(models.Model):
     def is_revoked(self) -> bool:
         return self.status == self.Status.REVOKED
 
-    def is_expired(self, at: object | None = None) -> bool:
+    @property
+    def is_issued(self) -> bool:
+        """The row form of ``Award.objects.issued()``."""
+        return self.status == self.Status.ISSUED and self.revoked_at is None
+
+    @property
+    def is_public(self) -> bool:
+        """The row form of ``Award.objects.public()``."""
+        return self.status in AWARD_PUBLIC_STATUSES
+
+    def is_expired(self, at: dt.datetime | None = None) -> bool:
         moment = at or timezone.now()
-        return bool(self.expires_at and self.expires_at <= moment)  # type: ignore[operator]
+        return bool(self.expires_at and self.expires_at <= moment)
+
+    def is_valid_at(self, moment: dt.datetime | None = None) -> bool:
+        """The row form of ``Award.objects.valid_at(moment)`` (now by default)."""
+        return self.is_issued and not self.is_expired(moment)
+
+
+# Shown by public pages and verification: an issued award, or a revoked one (shown as revoked).
+AWARD_PUBLIC_STATUSES = (Award.Status.ISSUED, Award.Status.REVOKED)
 
 
 class ExternalBadgeQuerySet(models.QuerySet["ExternalBadge"]):
@@ -548,3 +593,34 @@ class WalletOffer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.award_id} → {self.wallet_did or '…'}"
+
+
+# The Open Badges 3.0 API's models live beside its code (badges/obapi/); importing them here
+# registers them with the app.
+from .obapi.models import ObApiClient, ObApiConnection, ObApiSwitch  # noqa: E402, F401
+
+
+class PublicationRequest(models.Model):
+    """The outbox of the published public tree (``badges/publisher.py``): one row per thing whose
+    public files must be rewritten (an award, a withdrawn share link, a badge class, an issuer,
+    the status lists and did.json after a key rotation, or everything).
+
+    Written in the transaction that changed the thing; the publishing task is queued after the
+    commit and deletes the rows it published. A row still here (broker or target directory
+    down) is queued again by the sweep (``publications_sweep_task``), so nothing is lost.
+    """
+
+    target = models.CharField(max_length=100)
+    requested_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("publication request")
+        verbose_name_plural = _("publication requests")
+        indexes = [
+            # The sweep: requests nobody published, oldest first.
+            models.Index(fields=["requested_at"], name="publication_requested_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.target

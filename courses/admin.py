@@ -26,12 +26,12 @@ from import_export.admin import ImportExportModelAdmin
 
 from staff.export_forms import JapaneseExportForm
 from staff.formats import RosterCSV, RosterXLSX
-from staff.imports import PendingUploadsMixin
+from staff.http import AuthenticatedHttpRequest
+from staff.imports import BackgroundConfirmMixin, PendingUploadsMixin
 from staff.models import Department
 
 from .forms import ApproveForm, CompleteForm, NotCompletedForm, RejectForm
-from .holdings import skill_holdings_refresh_for_courses, skill_holdings_refresh_for_programmes
-from .jobs import bulk_complete_job_start
+from .jobs import GRADE_IMPORT, bulk_complete_job_start, grade_report_log
 from .models import (
     SEAT_STATES,
     Course,
@@ -40,7 +40,13 @@ from .models import (
     EnrolmentEvent,
     EnrolmentState,
     Programme,
+    PromotionCategory,
+    PromotionRule,
+    PromotionRuleSet,
+    PromotionSnapshot,
     Provider,
+    RoleProfile,
+    RoleProfileSkill,
     Skill,
 )
 from .resources import (
@@ -56,6 +62,7 @@ from .services import (
     EnrolmentError,
     EnrolmentPermissionError,
     course_align_badge,
+    course_update,
     enrolment_approve,
     enrolment_complete,
     enrolment_mark_not_completed,
@@ -65,6 +72,7 @@ from .services import (
     enrolments_bulk_not_completed,
     enrolments_bulk_reject,
     programme_align_badge,
+    programme_update,
     waitlist_promote,
 )
 
@@ -88,7 +96,7 @@ FILE_FORMATS = [RosterCSV, RosterXLSX]
 
 class JapanDateExportMixin:
     """Export file names dated in Japan time: import-export's default uses the UTC date, which
-    is yesterday's before 9:00 in Hachioji."""
+    is yesterday's before 9:00 in Japan."""
 
     model: type[Model]
 
@@ -192,29 +200,26 @@ class CourseAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAd
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        course: Course = form.instance
-        if course.badge_class_id:
-            course_align_badge(course=course)
-        # Skills edited inline, or another badge: who holds what through this course changes.
-        skills_changed = any(fs.has_changed() for fs in formsets if fs.model is CourseSkill)
-        if change and (skills_changed or "badge_class" in form.changed_data):
-            old_badge = form.initial.get("badge_class") if "badge_class" in form.changed_data else None
-            skill_holdings_refresh_for_courses(
-                course_ids=[course.pk], old_badge_class_ids=[old_badge] if old_badge else []
-            )
-        if "capacity" in form.changed_data:
-            promoted = waitlist_promote(course=course)
-            if promoted:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(count)d person moved from the waiting list to a seat.",
-                        "%(count)d people moved from the waiting list to a seat.",
-                        len(promoted),
-                    )
-                    % {"count": len(promoted)},
-                    messages.SUCCESS,
+        changed = set(form.changed_data)
+        if any(fs.has_changed() for fs in formsets if fs.model is CourseSkill):
+            changed.add("skills")
+        promoted = course_update(
+            course=form.instance,
+            changed=changed,
+            created=not change,
+            old_badge_class_id=form.initial.get("badge_class") if "badge_class" in changed else None,
+        )
+        if promoted:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d person moved from the waiting list to a seat.",
+                    "%(count)d people moved from the waiting list to a seat.",
+                    len(promoted),
                 )
+                % {"count": len(promoted)},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Give free seats to the waiting list"), permissions=["change"])
     def promote_waitlist(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
@@ -256,13 +261,12 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        if form.instance.badge_class_id:
-            programme_align_badge(programme=form.instance)
-        if change and {"courses", "badge_class"} & set(form.changed_data):
-            old_badge = form.initial.get("badge_class") if "badge_class" in form.changed_data else None
-            skill_holdings_refresh_for_programmes(
-                programme_ids=[form.instance.pk], old_badge_class_ids=[old_badge] if old_badge else []
-            )
+        programme_update(
+            programme=form.instance,
+            changed=form.changed_data,
+            created=not change,
+            old_badge_class_id=form.initial.get("badge_class") if "badge_class" in form.changed_data else None,
+        )
 
     @admin.action(description=_("Copy the courses' skills to the badge's alignments"), permissions=["change"])
     def align_badges(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
@@ -377,7 +381,7 @@ class Decision:
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdmin):
+class EnrolmentAdmin(JapanDateExportMixin, BackgroundConfirmMixin, PendingUploadsMixin, ImportExportModelAdmin):
     import_formats = FILE_FORMATS
     export_formats = FILE_FORMATS
     export_form_class = JapaneseExportForm
@@ -426,6 +430,8 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
     # Its preview lists every line of the file as the spreadsheet numbers it, in Japanese,
     # with each failing line's reasons in the table (templates/admin/courses/enrolment/).
     import_template_name = "admin/courses/enrolment/grade_import.html"
+    # A report of PORTAL_BACKGROUND_FROM lines or more is confirmed by a background job (courses/jobs.py).
+    background_job_kind = GRADE_IMPORT
 
     def get_import_resource_classes(self, request: HttpRequest) -> list[type]:
         return [GradeReportResource]
@@ -459,6 +465,10 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
             return TemplateResponse(request, [self.import_template_name], context)
         response: HttpResponse = super().process_result(result, request)
         return response
+
+    def generate_log_entries(self, result: Any, request: HttpRequest) -> None:
+        # In words, as the background job writes them (not import-export's "update through import_export").
+        grade_report_log(user_id=request.user.pk, rows=result.rows)
 
     def add_success_message(self, result: Any, request: HttpRequest) -> None:
         messages.success(
@@ -558,16 +568,16 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
         )
 
     @admin.action(description=_("Approve selected (waiting list when full)"), permissions=["change"])
-    def approve(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> None:
-        outcome = enrolments_bulk_approve(enrolments=list(queryset), actor=request.user)  # type: ignore[arg-type]
+    def approve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Enrolment]) -> None:
+        outcome = enrolments_bulk_approve(enrolments=list(queryset), actor=request.user)
         self._report(request, outcome, gettext("%(count)d approved."), gettext("Approved (admin action)"))
 
     @admin.action(description=_("Reject selected, with a reason"), permissions=["change"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
+    def reject(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
         def apply(form: forms.Form) -> None:
             outcome = enrolments_bulk_reject(
                 enrolments=list(queryset),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
             self._report(request, outcome, gettext("%(count)d rejected."), gettext("Rejected (admin action)"))
@@ -575,14 +585,14 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
         return self._with_form(request, queryset, RejectForm, gettext("Reject enrolments"), apply)
 
     @admin.action(description=_("Mark selected completed, with result"), permissions=["change"])
-    def mark_completed(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
+    def mark_completed(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
         def apply(form: forms.Form) -> HttpResponse | None:
             ids = list(queryset.values_list("pk", flat=True))
             if len(ids) >= settings.PORTAL_BACKGROUND_FROM:
                 # Thousands take tens of seconds: a background job, and its page (staff/jobs.py).
                 job, created = bulk_complete_job_start(
                     enrolment_ids=ids,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     completed_on=form.cleaned_data["completed_on"],
                     grade=form.cleaned_data["grade"],
                     result_note=form.cleaned_data["result_note"],
@@ -597,7 +607,7 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
                 return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[job.pk]))
             outcome = enrolments_bulk_complete(
                 enrolments=list(queryset),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 completed_on=form.cleaned_data["completed_on"],
                 grade=form.cleaned_data["grade"],
                 result_note=form.cleaned_data["result_note"],
@@ -614,11 +624,13 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
         )
 
     @admin.action(description=_("Mark selected not completed"), permissions=["change"])
-    def mark_not_completed(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> HttpResponse | None:
+    def mark_not_completed(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Enrolment]
+    ) -> HttpResponse | None:
         def apply(form: forms.Form) -> None:
             outcome = enrolments_bulk_not_completed(
                 enrolments=list(queryset),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 comment=form.cleaned_data["comment"],
             )
             self._report(
@@ -661,10 +673,21 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
             return CompleteForm(data, prefix=decision, initial=initial, latest_start=enrolment.course.starts_on)
         return NotCompletedForm(data, prefix=decision)
 
+    @staticmethod
+    def _draft_key(enrolment: Enrolment) -> str:
+        return f"enrolment-decision-draft:{enrolment.pk}"
+
+    def _keep_draft(self, request: HttpRequest, enrolment: Enrolment, decision: str) -> None:
+        """A refused decision comes back filled in as HR typed it, its errors by its fields
+        (bad input loses nothing): the page shows the form once more from the session."""
+        data = {k: v for k, v in request.POST.items() if k.startswith(f"{decision}-")}
+        request.session[self._draft_key(enrolment)] = {"decision": decision, "data": data}
+
     def _decisions(self, request: HttpRequest, enrolment: Enrolment) -> list[Decision]:
         """The decisions possible from the enrolment's current state, for someone who may change it."""
         if not self.has_change_permission(request, enrolment):
             return []
+        draft = request.session.pop(self._draft_key(enrolment), None) or {}
         possible = {
             "approve": enrolment.state in (S.RECOMMENDED, S.WAITLISTED),
             "reject": enrolment.can_become(S.REJECTED),
@@ -686,7 +709,7 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
                 name=name,
                 title=labels[name][0],
                 button=labels[name][1],
-                form=self._decision_form(name, enrolment),
+                form=self._decision_form(name, enrolment, draft.get("data") if draft.get("decision") == name else None),
                 url=reverse("admin:courses_enrolment_decide", args=[enrolment.pk, name]),
                 primary=name == "approve",
             )
@@ -742,24 +765,25 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
             for errors in form.errors.values():
                 for error in errors:
                     self.message_user(request, error, messages.ERROR)
+            self._keep_draft(request, enrolment, decision)
             return page
         actor = request.user
         data = form.cleaned_data
         try:
             if decision == "approve":
-                result = enrolment_approve(enrolment=enrolment, actor=actor, comment=data["comment"])  # type: ignore[arg-type]
+                result = enrolment_approve(enrolment=enrolment, actor=actor, comment=data["comment"])
                 if result.state == S.APPROVED:
                     done, log = gettext("Approved."), gettext("Approved")
                 else:
                     done = gettext("The course is full: the enrolment is on the waiting list.")
                     log = gettext("Put on the waiting list (course full)")
             elif decision == "reject":
-                enrolment_reject(enrolment=enrolment, actor=actor, reason=data["reason"])  # type: ignore[arg-type]
+                enrolment_reject(enrolment=enrolment, actor=actor, reason=data["reason"])
                 done, log = gettext("Rejected."), gettext("Rejected: %(reason)s") % {"reason": data["reason"]}
             elif decision == "complete":
                 changed = enrolment_complete(
                     enrolment=enrolment,
-                    actor=actor,  # type: ignore[arg-type]
+                    actor=actor,
                     completed_on=data["completed_on"],
                     grade=data["grade"],
                     result_note=data["result_note"],
@@ -772,13 +796,121 @@ class EnrolmentAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportMode
                 done = gettext("Marked completed on %(date)s.") % {"date": day}
                 log = gettext("Marked completed (%(date)s)") % {"date": day}
             else:
-                enrolment_mark_not_completed(enrolment=enrolment, actor=actor, comment=data["comment"])  # type: ignore[arg-type]
+                enrolment_mark_not_completed(enrolment=enrolment, actor=actor, comment=data["comment"])
                 done, log = gettext("Marked not completed."), gettext("Marked not completed")
         except EnrolmentPermissionError as exc:
             raise PermissionDenied(exc.message) from exc
         except EnrolmentError as exc:
             self.message_user(request, exc.message, messages.ERROR)
+            self._keep_draft(request, enrolment, decision)
             return page
         log_admin_change(request, [enrolment], log)
         self.message_user(request, done, messages.SUCCESS)
         return page
+
+
+# --- Career paths (courses/careers.py) --------------------------------------------------------
+
+
+class RoleProfileSkillInline(admin.TabularInline):
+    model = RoleProfileSkill
+    extra = 2
+    fields = ["skill", "level"]
+
+
+@admin.register(RoleProfile)
+class RoleProfileAdmin(admin.ModelAdmin):
+    """HR defines the role profiles staff follow on their career-path page (係長・法務担当…)."""
+
+    list_display = ["code", "name", "is_active", "skills_needed", "followers", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name", "name_en"]
+    inlines = [RoleProfileSkillInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_skills=Count("requirements", distinct=True), _followers=Count("choices", distinct=True))
+        )
+
+    @admin.display(description=_("skills needed"), ordering="_skills")
+    def skills_needed(self, obj: Any) -> int:
+        return obj._skills
+
+    @admin.display(description=_("followers"), ordering="_followers")
+    def followers(self, obj: Any) -> int:
+        return obj._followers
+
+
+# --- 昇任選考 points (courses/promotion.py): HR keeps the rules here; the candidates, freezes and
+# exports are at /hr/promotion/. Snapshots are read-only: a frozen list is never edited.
+
+
+class PromotionCategoryInline(admin.TabularInline):
+    model = PromotionCategory
+    extra = 2
+    fields = ["name", "cap"]
+
+
+class PromotionRuleInline(admin.TabularInline):
+    model = PromotionRule
+    extra = 3
+    fields = ["category", "badge_class", "skill", "min_level", "points"]
+    autocomplete_fields = ["badge_class"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # Only the categories of the rule set being edited (saved first, then its rules).
+        if db_field.name == "category":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = PromotionCategory.objects.filter(rule_set_id=unquote(object_id) if object_id else 0)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(PromotionRuleSet)
+class PromotionRuleSetAdmin(admin.ModelAdmin):
+    """A selection's rules for one fiscal year: save the categories first, then add the rules."""
+
+    list_display = ["fiscal_year", "selection", "cutoff_on", "is_published", "updated_at"]
+    list_filter = ["fiscal_year", "selection", "is_published"]
+    inlines = [PromotionCategoryInline, PromotionRuleInline]
+    fields = [
+        "fiscal_year",
+        "selection",
+        "cutoff_on",
+        "recency_years",
+        "min_years_in_grade",
+        "promotion_use_only",
+        "count_external",
+        "external_points",
+        "external_category",
+        "is_published",
+        "note",
+    ]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "external_category":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = PromotionCategory.objects.filter(rule_set_id=unquote(object_id) if object_id else 0)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(PromotionSnapshot)
+class PromotionSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["rule_set", "frozen_at", "frozen_by", "candidates", "digest"]
+    list_filter = ["rule_set__fiscal_year", "rule_set__selection"]
+    list_select_related = ["rule_set", "frozen_by"]
+    fields = ["rule_set", "frozen_at", "frozen_by", "candidates", "digest"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).defer("content")  # megabytes for a city-wide list
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

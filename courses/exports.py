@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
-from django.utils import formats, timezone, translation
+from django.utils import formats, translation
 
-from staff.models import RecordAccess
 from staff.spreadsheets import escape_cell
 
 from .insight import PeopleFilters, PersonMatch
@@ -74,19 +73,26 @@ def to_csv(data: Iterable[Sequence[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(data: Iterable[Sequence[str]], *, sheet_title: str = "職員検索") -> bytes:
-    """An Excel workbook (openpyxl, write-only mode: memory stays flat for long lists)."""
+def to_xlsx(
+    data: Iterable[Sequence[str]],
+    *,
+    sheet_title: str = "職員検索",
+    headers: Sequence[str] = HEADERS,
+    widths: Sequence[int] = (12, 16, 20, 32, 14, 12, 18, 80),
+) -> bytes:
+    """An Excel workbook (openpyxl, write-only mode: memory stays flat for long lists); the
+    people search's columns unless ``headers`` (and their ``widths``) say otherwise."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title)
-    for column, width in zip("ABCDEFGH", (12, 16, 20, 32, 14, 12, 18, 80), strict=True):
+    for column, width in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", widths, strict=False):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     header = []
-    for text in HEADERS:
+    for text in headers:
         cell = WriteOnlyCell(sheet, value=text)
         cell.font = Font(bold=True)
         header.append(cell)
@@ -96,44 +102,3 @@ def to_xlsx(data: Iterable[Sequence[str]], *, sheet_title: str = "職員検索")
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-#: The record-access log export's columns (always Japanese, as the people export's).
-ACCESS_LOG_HEADERS = [
-    "日時",
-    "閲覧者の職員番号",
-    "閲覧者",
-    "閲覧された職員の職員番号",
-    "閲覧された職員",
-    "目的",
-    "ページ",
-]
-
-
-def access_log_csv(entries: Iterable[RecordAccess]) -> Iterator[bytes]:
-    """The record-access log as CSV lines: a byte-order mark first (Excel reads UTF-8), CRLF line
-    ends, Japan time, and each purpose as its Japanese label. A generator, for streaming."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def line(cells: Sequence[str]) -> bytes:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([escape_cell(cell) for cell in cells])
-        return buffer.getvalue().encode("utf-8")
-
-    yield "\ufeff".encode()
-    yield line(ACCESS_LOG_HEADERS)
-    with translation.override("ja"):
-        for e in entries:
-            yield line(
-                [
-                    timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
-                    e.viewer.employee_number,
-                    e.viewer.full_name,
-                    e.subject.employee_number,
-                    e.subject.full_name,
-                    str(e.get_purpose_display()),
-                    e.path,
-                ]
-            )

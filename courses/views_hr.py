@@ -23,6 +23,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from staff.access_log import access_log_csv, access_log_filename
+from staff.http import AuthenticatedHttpRequest
 from staff.models import RecordAccess, StaffMember
 from staff.selectors import is_hr
 from staff.services import record_access_log
@@ -111,13 +113,13 @@ def people(request: HttpRequest) -> HttpResponse:
             "page": page,
             "results": results,
             "query": _query_without(request, "page"),
-            "show_admin_links": scope.is_hr and request.user.is_staff,  # type: ignore[union-attr]
+            "show_admin_links": scope.is_hr and request.user.is_staff,
         },
     )
 
 
 @login_required
-def people_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def people_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse:
     """The whole result of a search as CSV or XLSX. Each exported person is logged (one bulk insert)."""
     scope, _form, filters, departments = _search(request)
     if filters is None:
@@ -133,7 +135,7 @@ def people_export(request: HttpRequest, fmt: str) -> HttpResponse:
         )
         return redirect(reverse("hr:people") + "?" + _query_without(request, "page"))
     matches = insight.attach_evidence(plan, people, departments, id_subquery=plan.people.values("pk"))
-    viewer: StaffMember = request.user  # type: ignore[assignment]
+    viewer: StaffMember = request.user
     path = request.get_full_path()[:300]
     RecordAccess.objects.bulk_create(
         [
@@ -159,7 +161,7 @@ def people_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_required
-def person_profile(request: HttpRequest, employee_number: str) -> HttpResponse:
+def person_profile(request: AuthenticatedHttpRequest, employee_number: str) -> HttpResponse:
     scope = _scope(request)
     person = insight.person_for_profile(employee_number=employee_number)
     if person is None:
@@ -167,7 +169,7 @@ def person_profile(request: HttpRequest, employee_number: str) -> HttpResponse:
     if not scope.may_see(person):
         raise PermissionDenied
     record_access_log(
-        viewer=request.user,  # type: ignore[arg-type]
+        viewer=request.user,
         subject=person,
         purpose=scope.purpose,
         path=request.get_full_path(),
@@ -181,7 +183,7 @@ def person_profile(request: HttpRequest, employee_number: str) -> HttpResponse:
             "scope": scope,
             "profile": data,
             "person": person,
-            "show_admin_links": scope.is_hr and request.user.is_staff,  # type: ignore[union-attr]
+            "show_admin_links": scope.is_hr and request.user.is_staff,
             "back": request.GET.get("back", "") if url_is_local(request.GET.get("back", "")) else "",
         },
     )
@@ -552,7 +554,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _access_log_entries(request: HttpRequest) -> tuple[AccessLogForm, QuerySet[RecordAccess]]:
     """The log as filtered by the page's form (HR only); the page and its export show the same rows."""
-    if not is_hr(request.user):  # type: ignore[arg-type]
+    if not is_hr(request.user):
         raise PermissionDenied
     form = AccessLogForm(request.GET or None)
     entries = RecordAccess.objects.select_related("viewer", "subject").order_by("-at", "-pk")
@@ -588,10 +590,9 @@ def access_log_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered log as CSV (UTF-8 with a BOM, Japanese headers and labels, like the people
     export), streamed: a year of the log does not have to fit in memory."""
     _form, entries = _access_log_entries(request)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        exports.access_log_csv(entries.iterator(chunk_size=2000)), content_type=exports.CSV_CONTENT_TYPE
+        access_log_csv(entries.iterator(chunk_size=2000)), content_type=exports.CSV_CONTENT_TYPE
     )
-    response["Content-Disposition"] = f'attachment; filename="record-access-log-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{access_log_filename()}"'
     response["Cache-Control"] = "no-store"
     return response

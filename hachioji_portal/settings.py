@@ -1,19 +1,21 @@
-"""Settings for the Hachioji staff learning portal: one module, driven by the environment.
+"""Settings for the staff learning portal: one module, driven by the environment.
 
 Defaults run on a fresh machine with no services (SQLite, console email, a Celery
 broker on the local file system). ``DATABASE_URL`` switches to PostgreSQL and
 ``REDIS_URL`` switches the Celery broker and the cache to Redis. Every variable is
-listed in ``.env.example`` and docs/operations.md.
+listed in README.md ("Configuration") and docs/operations.md.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from .demo_organisation import DEMO_ORGANISATION as _DEMO
 from .env import env_bool, env_int, env_list, env_secret, env_str
 from .oidc import oidc_server_url_check
 
@@ -36,6 +38,54 @@ if not PORTAL_BASE_URL.startswith(("http://", "https://")):
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# --- The organisation whose portal this is (docs/operations.md, "Your municipality's portal")
+# Read through hachioji_portal.organisation.organisation() (pages, emails, badges, wallets).
+# The defaults are the demo city's (hachioji_portal/demo_organisation.py); another municipality
+# sets at least the name, the issuer profile and DEFAULT_FROM_EMAIL (staff.checks warns when a
+# demo value is left next to another name). The issuer profile seeds the default issuer when
+# there is none; after that HR edits it in the admin (発行者), and badges are issued from it.
+PORTAL_ORGANISATION_NAME = env_str("PORTAL_ORGANISATION_NAME", _DEMO["PORTAL_ORGANISATION_NAME"]).strip()
+PORTAL_ORGANISATION_NAME_EN = env_str("PORTAL_ORGANISATION_NAME_EN", _DEMO["PORTAL_ORGANISATION_NAME_EN"]).strip()
+if not PORTAL_ORGANISATION_NAME:
+    raise ImproperlyConfigured("PORTAL_ORGANISATION_NAME must not be empty (e.g. 立川市)")
+# The portal's own name after the organisation's (「立川市 職員学習ポータル」); in English as it
+# reads after the name ("Tachikawa City staff learning portal"; the header capitalises it).
+PORTAL_SITE_TITLE = env_str("PORTAL_SITE_TITLE", "職員学習ポータル").strip()
+PORTAL_SITE_TITLE_EN = env_str("PORTAL_SITE_TITLE_EN", "staff learning portal").strip()
+# Who signs pages and emails, after the organisation's name.
+PORTAL_TRAINING_DESK = env_str("PORTAL_TRAINING_DESK", _DEMO["PORTAL_TRAINING_DESK"]).strip()
+PORTAL_TRAINING_DESK_EN = env_str("PORTAL_TRAINING_DESK_EN", "Human Resources Division, training desk").strip()
+# The footer's line about the partner university (empty: no line).
+PORTAL_PARTNER_NOTE = env_str("PORTAL_PARTNER_NOTE", _DEMO["PORTAL_PARTNER_NOTE"]).strip()
+PORTAL_PARTNER_NOTE_EN = env_str("PORTAL_PARTNER_NOTE_EN", _DEMO["PORTAL_PARTNER_NOTE_EN"]).strip()
+# The skill framework badges are aligned to (targetFramework of new badges; public skill pages).
+PORTAL_SKILL_FRAMEWORK = env_str("PORTAL_SKILL_FRAMEWORK", _DEMO["PORTAL_SKILL_FRAMEWORK"]).strip()
+PORTAL_SKILL_FRAMEWORK_EN = env_str("PORTAL_SKILL_FRAMEWORK_EN", _DEMO["PORTAL_SKILL_FRAMEWORK_EN"]).strip()
+PORTAL_EMAIL_SUBJECT_PREFIX = env_str(
+    "PORTAL_EMAIL_SUBJECT_PREFIX", f"[{PORTAL_ORGANISATION_NAME} 学習ポータル]"
+).strip()
+PORTAL_EMAIL_SUBJECT_PREFIX_EN = env_str(
+    "PORTAL_EMAIL_SUBJECT_PREFIX_EN",
+    _DEMO["PORTAL_EMAIL_SUBJECT_PREFIX_EN"]
+    if PORTAL_ORGANISATION_NAME_EN == _DEMO["PORTAL_ORGANISATION_NAME_EN"]
+    else f"[{PORTAL_ORGANISATION_NAME_EN or PORTAL_ORGANISATION_NAME} learning portal]",
+).strip()
+# A logo file (SVG, PNG, WebP or JPEG) shown in the header, served at /organisation/logo; empty:
+# the name alone. Colours: the header, buttons and links (#rrggbb; white text must stay legible
+# on both, staff.checks measures the contrast).
+PORTAL_LOGO_FILE = env_str("PORTAL_LOGO_FILE", "").strip()
+PORTAL_COLOUR = env_str("PORTAL_COLOUR", "#1d4e89").strip().lower()
+PORTAL_COLOUR_DARK = env_str("PORTAL_COLOUR_DARK", "#143a66").strip().lower()
+for _name, _colour in (("PORTAL_COLOUR", PORTAL_COLOUR), ("PORTAL_COLOUR_DARK", PORTAL_COLOUR_DARK)):
+    if not re.fullmatch(r"#[0-9a-f]{6}", _colour):
+        raise ImproperlyConfigured(f"{_name} must be a colour like #1d4e89, not {_colour!r}")
+# The issuer profile (Open Badges 2.0 Profile / 3.0 issuer): seeds the default issuer.
+PORTAL_ISSUER_URL = env_str("PORTAL_ISSUER_URL", _DEMO["PORTAL_ISSUER_URL"]).strip()
+PORTAL_ISSUER_EMAIL = env_str("PORTAL_ISSUER_EMAIL", _DEMO["PORTAL_ISSUER_EMAIL"]).strip()
+PORTAL_ISSUER_DESCRIPTION = env_str("PORTAL_ISSUER_DESCRIPTION", _DEMO["PORTAL_ISSUER_DESCRIPTION"]).strip()
+PORTAL_ISSUER_DESCRIPTION_EN = env_str("PORTAL_ISSUER_DESCRIPTION_EN", _DEMO["PORTAL_ISSUER_DESCRIPTION_EN"]).strip()
+PORTAL_ISSUER_IMAGE_FILE = env_str("PORTAL_ISSUER_IMAGE_FILE", "").strip()
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -52,6 +102,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "import_export",
     "django_celery_beat",
+    # OAuth 2.0 authorization server for the Open Badges 3.0 API (badges/obapi/, docs/ob-api.md).
+    "oauth2_provider",
     "staff",
     "badges",
     "courses",
@@ -74,7 +126,16 @@ MIDDLEWARE = [
     "staff.middleware.RequireMfaForHrMiddleware",
 ]
 
-ROOT_URLCONF = "hachioji_portal.urls"
+# "public": mount only the public tree (/public/..., /.well-known/...), e.g. for the verify page and
+# API as their own gunicorn deployment in the internet-facing segment (docs/operations.md).
+PORTAL_URLCONF_MODE = env_str("PORTAL_URLCONF_MODE", "full").strip().lower()
+if PORTAL_URLCONF_MODE not in {"full", "public"}:
+    raise ImproperlyConfigured(f"PORTAL_URLCONF_MODE must be full or public, not {PORTAL_URLCONF_MODE!r}")
+ROOT_URLCONF = "hachioji_portal.urls_public_only" if PORTAL_URLCONF_MODE == "public" else "hachioji_portal.urls"
+if PORTAL_URLCONF_MODE == "public":
+    # The public deployment knows nobody: it never reads the staff portal's sign-in cookie, so
+    # every visitor is anonymous there even on a shared domain.
+    SESSION_COOKIE_NAME = "portal_public_session"
 WSGI_APPLICATION = "hachioji_portal.wsgi.application"
 
 TEMPLATES = [
@@ -195,7 +256,7 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[八王子市 学習ポータル] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{PORTAL_EMAIL_SUBJECT_PREFIX} "
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/300s/key",
     "login": "30/m/ip",
@@ -204,7 +265,7 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_SESSION_REMEMBER = False
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "八王子市 学習ポータル"
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", f"{PORTAL_ORGANISATION_NAME} 学習ポータル")
 
 SOCIALACCOUNT_ONLY = False
 # Off: allauth's own email matching looks in its email table (which can lag behind HR's roster),
@@ -228,7 +289,7 @@ if OIDC_SERVER_URL:
         "APPS": [
             {
                 "provider_id": env_str("OIDC_PROVIDER_ID", "city-sso"),
-                "name": env_str("OIDC_PROVIDER_NAME", "八王子市 統合認証"),
+                "name": env_str("OIDC_PROVIDER_NAME", f"{PORTAL_ORGANISATION_NAME} 統合認証"),
                 "client_id": env_str("OIDC_CLIENT_ID"),
                 "secret": env_secret("OIDC_CLIENT_SECRET"),
                 "settings": {"server_url": OIDC_SERVER_URL, "oauth_pkce_enabled": True},
@@ -255,7 +316,7 @@ if PORTAL_HR_DIGEST_HOUR > 23:
 
 # --- The training record (研修履歴) ------------------------------------------------------
 # The office that issues the printed record, after the default issuer's name on every page
-# (「八王子市 人事課」, "Hachioji City, Human Resources Division"): badges/record.py.
+# (「〇〇市 人事課」, "... City, Human Resources Division"): badges/record.py.
 PORTAL_RECORD_OFFICE = env_str("PORTAL_RECORD_OFFICE", "人事課").strip()
 PORTAL_RECORD_OFFICE_EN = env_str("PORTAL_RECORD_OFFICE_EN", "Human Resources Division").strip()
 
@@ -303,7 +364,7 @@ else:
     # Development: one .eml file per message in EMAIL_FILE_PATH and one readable log line each.
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "hachioji_portal.devmail.EmailBackend")
     EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "sent-mail"))
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "八王子市 学習ポータル <learning@city.hachioji.tokyo.jp>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", _DEMO["DEFAULT_FROM_EMAIL"])
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- import-export --------------------------------------------------------------------
@@ -353,6 +414,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 # --- Badges ---------------------------------------------------------------------------
+# The public documents published one way, outward, as a static tree laid out as the public URLs
+# (badges/publisher.py, docs/operations.md). Empty: nothing is published.
+PORTAL_PUBLISH_DIR = env_str("PORTAL_PUBLISH_DIR", "").strip()
 BADGE_SIGNING_KEY_FILE = env_str("BADGE_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / "issuer-ed25519.pem"))
 BADGE_SIGNING_KEY_PASSPHRASE = env_secret("BADGE_SIGNING_KEY_PASSPHRASE", "")
 BADGE_DID_WEB_DOMAIN = env_str("BADGE_DID_WEB_DOMAIN", "")
@@ -379,11 +443,59 @@ BADGE_VERIFY_MAX_BYTES = env_int("BADGE_VERIFY_MAX_BYTES", 5 * 1024 * 1024, mini
 # across all web workers. Keep 2 x BADGE_VERIFY_CONCURRENCY below gunicorn's --workers.
 BADGE_VERIFY_TIME_LIMIT = env_int("BADGE_VERIFY_TIME_LIMIT", 2, minimum=1)
 BADGE_VERIFY_CONCURRENCY = env_int("BADGE_VERIFY_CONCURRENCY", 1, minimum=1)
+# Two speed tricks of the public tree, each on by default and switchable (docs/architecture.md,
+# "Caching rendered HTML, never data"): one-row queries compiled once and prepared on the
+# server (badges/prepared.py, which relies on Django internals: turn it off if an upgrade of
+# Django or psycopg breaks it), and the whole share page kept for anonymous visitors with slots
+# for the CSRF token and the path (badges/views_share.py). Off: plain ORM queries, pages
+# rendered per request from the cached parts. Pages are the same either way.
+BADGE_PREPARED_QUERIES = env_bool("BADGE_PREPARED_QUERIES", True)
+BADGE_SHARE_PAGE_CACHE = env_bool("BADGE_SHARE_PAGE_CACHE", True)
 # Reverse proxies in front of the portal that append to X-Forwarded-For (0: use REMOTE_ADDR).
 PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 # allauth's rate limits (failed logins, password resets) count per client address too: the
 # same proxies, so that behind them one client's failures do not lock out everybody else.
 ALLAUTH_TRUSTED_PROXY_COUNT = PORTAL_TRUSTED_PROXY_COUNT
+
+# --- Open Badges 3.0 API (badges/obapi/, docs/ob-api.md) -------------------------------------
+# django-oauth-toolkit is the authorization server: authorization code with PKCE (S256 only),
+# read-only OB 3.0 scopes, tokens stored hashed, refresh tokens rotated. HR switches the API on
+# and off in the admin (ObApiSwitch); clients register themselves (RFC 7591, badges/obapi/registration.py).
+OB_API_SCOPE_CREDENTIALS = "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly"
+OB_API_SCOPE_PROFILE = "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.readonly"
+# The toolkit's own models (badges.ObApiClient and ObApiConnection point at the Application).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        OB_API_SCOPE_CREDENTIALS: "Read your issued Open Badges",
+        OB_API_SCOPE_PROFILE: "Read your name and email address",
+    },
+    "DEFAULT_SCOPES": [OB_API_SCOPE_CREDENTIALS],
+    "OAUTH2_VALIDATOR_CLASS": "badges.obapi.oauth.ObApiValidator",
+    "PKCE_REQUIRED": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OB_API_ACCESS_TOKEN_SECONDS", 3600, minimum=60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OB_API_REFRESH_TOKEN_SECONDS", 180 * 24 * 3600, minimum=3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    # No `iss` in the redirect: /.well-known/oauth-authorization-server describes the wallet
+    # (OpenID4VCI) server, so an `iss` there would name the wrong metadata (docs/ob-api.md).
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": False,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not DEBUG,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+# The one RFC 9700 point left at its default (see the comment above and docs/ob-api.md): said
+# here, on purpose, so that `check --deploy` stays a list of what is still to do.
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W005"]
 
 # --- Logging --------------------------------------------------------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
@@ -405,6 +517,8 @@ LOGGING = {
 # --- Periodic tasks (celery beat, stored by django-celery-beat) -------------------------
 CELERY_BEAT_SCHEDULE = {
     "awards-sweep": {"task": "badges.tasks.awards_sweep_task", "schedule": 60.0},
+    # The published public tree (PORTAL_PUBLISH_DIR): requests the broker or the target missed.
+    "publications-sweep": {"task": "badges.tasks.publications_sweep_task", "schedule": 30.0},
     "emails-sweep": {"task": "staff.tasks.emails_sweep_task", "schedule": 60.0},
     # HR's background jobs (staff/jobs.py) created while the broker was down, or lost.
     "background-jobs-sweep": {"task": "staff.tasks.jobs_sweep_task", "schedule": 60.0},

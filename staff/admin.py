@@ -5,13 +5,20 @@ from functools import wraps
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -22,14 +29,16 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import Format
 from import_export.results import Result
 
+from .access_log import CSV_CONTENT_TYPE, access_log_csv, access_log_filename
 from .export_forms import JapaneseExportForm
 from .formats import ROSTER_FORMATS, RosterFileError
 from .forms import RoleGrantForm, RosterConfirmImportForm, RosterImportForm
-from .imports import PendingUploadsMixin
+from .http import AuthenticatedHttpRequest
+from .imports import BackgroundConfirmMixin, PendingUploadsMixin
 from .jobs import job_kind, job_progress
 from .models import Assignment, BackgroundJob, Department, RecordAccess, RoleChange, StaffMember
 from .resources import RosterResult, StaffRosterResource
-from .roster_jobs import roster_job_for_upload, roster_job_start
+from .roster_jobs import ROSTER_IMPORT
 from .selectors import roles_held
 from .services import (
     email_address_ensure_verified,
@@ -99,11 +108,14 @@ def _forbid_signed_in_without(allowed: Callable[[HttpRequest], bool], view: Call
     return guarded
 
 
-class RosterImportExportMixin(PendingUploadsMixin, ImportExportMixin):
-    """HR's personnel roster import and export (see staff/resources.py), HR only.
+class RosterImportExportMixin(BackgroundConfirmMixin, PendingUploadsMixin, ImportExportMixin):
+    """HR's personnel roster import and export (see staff/resources.py), HR only. A large
+    file's confirmation is a background job (staff/roster_jobs.py, ``BackgroundConfirmMixin``).
 
     Permissions: ``staff.import_staffmember`` and ``staff.export_staffmember`` (the hr group).
     """
+
+    background_job_kind = ROSTER_IMPORT
 
     resource_classes = [StaffRosterResource]
     import_form_class = RosterImportForm
@@ -147,58 +159,8 @@ class RosterImportExportMixin(PendingUploadsMixin, ImportExportMixin):
         else:
             super().add_data_read_fail_error_to_form(form, e)
 
-    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        if request.method == "POST" and "discard" not in request.POST and self.has_import_permission(request):
-            # A second click on 確定 while its job waits or runs: that job's page.
-            running = roster_job_for_upload(request.POST.get("import_file_name", ""))
-            if running is not None:
-                return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[running]))
-            in_background = self._import_in_background(request)
-            if in_background is not None:
-                return in_background
-        try:
-            response: HttpResponse = super().process_import(request, **kwargs)
-        except RosterFileError as exc:  # e.g. the uploaded file expired from the cache
-            messages.error(request, str(exc))
-            return HttpResponseRedirect(self._import_url())
-        return response
-
-    def _import_in_background(self, request: HttpRequest) -> HttpResponse | None:
-        """A file of ``PORTAL_BACKGROUND_FROM`` rows or more is imported by a background job
-        (staff/roster_jobs.py): HR gets the job's page at once. Smaller ones, and anything
-        the normal path must explain (an invalid form, an expired upload), go on as before."""
-        confirm_form = self.create_confirm_form(request)
-        if not confirm_form.is_valid():
-            return None
-        format_index = int(confirm_form.cleaned_data["format"])
-        input_format = self.get_import_formats()[format_index](encoding=self.from_encoding)
-        name = confirm_form.cleaned_data["import_file_name"]
-        tmp_storage = self.get_tmp_storage_class()(
-            name=name,
-            encoding=None if input_format.is_binary() else self.from_encoding,
-            read_mode=input_format.get_read_mode(),
-            **self.get_tmp_storage_class_kwargs(),
-        )
-        data = tmp_storage.read()
-        try:
-            rows = len(input_format.create_dataset(data))
-        except RosterFileError:
-            return None
-        if rows < settings.PORTAL_BACKGROUND_FROM:
-            return None
-        job, created = roster_job_start(
-            data=data,
-            format_index=format_index,
-            full_roster=bool(confirm_form.cleaned_data.get("full_roster")),
-            rows=rows,
-            actor=request.user,  # type: ignore[arg-type]
-            upload_name=name,
-            file_name=confirm_form.cleaned_data.get("original_file_name", ""),
-        )
-        self._forget_upload(name)  # the job keeps its own copy, under the file's digest
-        if not created:
-            messages.warning(request, gettext("This file is already being imported: here is that job."))
-        return HttpResponseRedirect(reverse("admin:staff_backgroundjob_change", args=[job.pk]))
+    def background_job_options(self, confirm_form: Any) -> dict[str, Any]:
+        return {"full_roster": bool(confirm_form.cleaned_data.get("full_roster"))}
 
     def process_result(self, result: Result, request: HttpRequest) -> HttpResponse:
         if result.has_errors() or result.has_validation_errors():
@@ -370,7 +332,7 @@ class StaffMemberAdmin(RosterImportExportMixin, UserAdmin):
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         raise PermissionDenied  # nobody sets another person's password: send a reset email
 
-    def roles_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def roles_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """The administrator's role page for one person: what they hold, the form to grant or
         revoke a role with a reason, and every earlier change."""
         if not request.user.is_superuser:
@@ -384,7 +346,7 @@ class StaffMemberAdmin(RosterImportExportMixin, UserAdmin):
             change_role = role_grant if data["action"] == RoleChange.Action.GRANT else role_revoke
             try:
                 change = change_role(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     staff=person,
                     role=data["role"],
                     reason=data["reason"],
@@ -441,8 +403,11 @@ class RecordAccessAdmin(admin.ModelAdmin):
         "subject__family_name",
     ]
     list_select_related = ["viewer", "subject"]
+    # Year, month and day in Japan time (the current time zone); a date range is on the HR page.
     date_hierarchy = "at"
     readonly_fields = ["at", "viewer", "subject", "purpose", "path"]
+    # A link to the CSV of the rows shown (the same filters, search and date).
+    change_list_template = "admin/staff/recordaccess/change_list.html"
 
     def has_add_permission(self, request: Any) -> bool:
         return False
@@ -452,6 +417,27 @@ class RecordAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+    def get_urls(self) -> list[Any]:
+        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="staff_recordaccess_export")
+        return [export, *super().get_urls()]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The entries the list shows, with its filters (purpose, date, search), as CSV: UTF-8
+        with a BOM, Japan time, Japanese headers and purposes (staff/access_log.py)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:staff_recordaccess_changelist"))
+        entries = changelist.get_queryset(request).select_related("viewer", "subject").order_by("-at", "-pk")
+        response = StreamingHttpResponse(
+            access_log_csv(entries.iterator(chunk_size=2000)), content_type=CSV_CONTENT_TYPE
+        )
+        response["Content-Disposition"] = f'attachment; filename="{access_log_filename()}"'
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 @admin.register(RoleChange)

@@ -99,9 +99,6 @@ class StaffMemberQuerySet(models.QuerySet["StaffMember"]):
     def active(self) -> StaffMemberQuerySet:
         return self.filter(is_active=True)
 
-    def in_department_tree(self, department: Department) -> StaffMemberQuerySet:
-        return self.filter(department__path__startswith=department.path)
-
 
 class StaffMemberManager(BaseUserManager["StaffMember"]):
     def get_queryset(self) -> StaffMemberQuerySet:
@@ -166,6 +163,15 @@ class StaffMember(AbstractBaseUser, PermissionsMixin):
         default=True,
         help_text=_("Remind by email before an approved course starts and before an application deadline."),
     )
+    # Cross-department projects (部局横断プロジェクト, courses/teams.py): only people who opted in
+    # are ever proposed. Off by default; the person turns it on or off on their profile page,
+    # and the moment of their last choice is kept (None: never chosen).
+    team_opt_in = models.BooleanField(
+        _("can be found for cross-department projects"),
+        default=False,
+        help_text=_("Set by the staff member on their profile page; HR and heads of section cannot change it."),
+    )
+    team_opt_in_changed_at = models.DateTimeField(_("cross-department choice made at"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("can use the admin"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -183,6 +189,17 @@ class StaffMember(AbstractBaseUser, PermissionsMixin):
         indexes = [
             # Name search (HR people search, admin search).
             models.Index(fields=["family_name_kana", "given_name_kana"], name="staff_kana_idx"),
+            # Career-path coverage (courses/careers.py holder_masks_sql): every active person's
+            # department, read from this narrow index alone instead of the whole table.
+            models.Index(
+                fields=["id", "department"], condition=models.Q(is_active=True), name="staff_active_department_idx"
+            ),
+            # Team proposals (courses/teams.py): the people who opted in, a fifth of the city or less.
+            models.Index(
+                fields=["id", "department", "employee_number"],
+                condition=models.Q(is_active=True, team_opt_in=True),
+                name="staff_team_opt_in_idx",
+            ),
         ]
         permissions = [("import_staffmember", "Can import the roster"), ("export_staffmember", "Can export the roster")]
 
@@ -259,6 +276,8 @@ class RecordAccess(models.Model):
         HR_SEARCH = "hr_search", _("HR people search")
         HEAD_REVIEW = "head_review", _("Review by the head of section")
         EXPORT = "export", _("Export of a people search")
+        TEAM_PROPOSAL = "team_proposal", _("Cross-department team proposal")
+        TEAM_EXPORT = "team_export", _("Export of a cross-department team proposal")
 
     viewer = models.ForeignKey(
         StaffMember, verbose_name=_("viewed by"), on_delete=models.PROTECT, related_name="record_views_made"

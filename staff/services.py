@@ -268,6 +268,15 @@ def staff_set_reminders(*, staff: StaffMember, enabled: bool) -> None:
         staff.email_reminders = enabled
 
 
+def staff_set_team_opt_in(*, staff: StaffMember, opted_in: bool) -> None:
+    """The person's own choice to be found for cross-department projects (courses/teams.py), or
+    to withdraw it. The moment of the choice is kept; choosing what is already set changes nothing."""
+    if staff.team_opt_in != opted_in or staff.team_opt_in_changed_at is None:
+        now = timezone.now()
+        StaffMember.objects.filter(pk=staff.pk).update(team_opt_in=opted_in, team_opt_in_changed_at=now)
+        staff.team_opt_in, staff.team_opt_in_changed_at = opted_in, now
+
+
 @transaction.atomic
 def staff_upsert(
     *,

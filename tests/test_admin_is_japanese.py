@@ -151,7 +151,7 @@ def admin_data(alice, bob, carol, badge_class, signing_key, monkeypatch, superus
     from badges.models import TrustedIssuer
     from courses.models import Course
     from staff.services import role_grant
-    from tests.courses.factories import make_programme
+    from tests.factories import make_programme
 
     portal = build_portal(alice=alice, bob=bob, carol=carol, badge_class=badge_class, monkeypatch=monkeypatch)
     make_programme(courses=list(Course.objects.all()[:2]))

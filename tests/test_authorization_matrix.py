@@ -42,7 +42,8 @@ HR_ONLY = ok_for(C, SU, otherwise=403)
 ADMIN = {**ok_for(C, SU, otherwise=302)}
 
 # name → (url template, statuses). {award}, {token}, {external}, {course}, {enrolment},
-# {approved}, {alice_no}, {alice_pk}, {issuer}, {badge_class}, {skill}, {job} are filled from the scene below.
+# {approved}, {alice_no}, {alice_pk}, {issuer}, {badge_class}, {skill}, {job}, {connection} are filled
+# from the scene below.
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "home": ("/", SIGNED_IN),
     "staff:profile": ("/me/profile/", SIGNED_IN),
@@ -62,6 +63,31 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "hr:people_export_xlsx": ("/hr/people/export.xlsx?q=山田", HR_AND_HEADS),
     "hr:profile": ("/hr/people/{alice_no}/", ok_for(B, C, SU, otherwise=403)),
     "hr:matrix": ("/hr/skills/", HR_AND_HEADS),
+    # Career paths (courses/careers.py): every staff member's own page; coverage in counts only.
+    "careers:index": ("/careers/", SIGNED_IN),
+    "hr:careers": ("/hr/careers/", HR_AND_HEADS),
+    # Cross-department teams (courses/teams.py): HR and every head, city-wide among the opted-in.
+    "hr:teams": ("/hr/teams/?skill_1={skill}&level_1=1&size=2", HR_AND_HEADS),
+    "hr:teams_export_csv": ("/hr/teams/export.csv?skill_1={skill}&level_1=1&size=2", HR_AND_HEADS),
+    "hr:teams_export_xlsx": ("/hr/teams/export.xlsx?skill_1={skill}&level_1=1&size=2", HR_AND_HEADS),
+    "admin:courses_roleprofile_changelist": ("/admin/courses/roleprofile/", ADMIN),
+    "admin:courses_roleprofile_add": ("/admin/courses/roleprofile/add/", ADMIN),
+    # 昇任選考 points and the human-capital report (courses/promotion.py, hcreport.py): HR only,
+    # a head of section included (a selection is the city's, not a section's: docs/roles.md).
+    "hr:promotion": ("/hr/promotion/", HR_ONLY),
+    "hr:promotion_candidates": ("/hr/promotion/{promotion}/", HR_ONLY),
+    "hr:promotion_export_csv": ("/hr/promotion/{promotion}/export.csv", HR_ONLY),
+    "hr:promotion_export_xlsx": ("/hr/promotion/{promotion}/export.xlsx", HR_ONLY),
+    "hr:promotion_snapshot_csv": ("/hr/promotion/frozen/{snapshot}/export.csv", HR_ONLY),
+    "hr:promotion_snapshot_xlsx": ("/hr/promotion/frozen/{snapshot}/export.xlsx", HR_ONLY),
+    "hr:report": ("/hr/report/", HR_ONLY),
+    "hr:report_export_csv": ("/hr/report/export.csv", HR_ONLY),
+    "hr:report_export_xlsx": ("/hr/report/export.xlsx", HR_ONLY),
+    # Each staff member's own points (nobody else's: tests/courses/test_promotion.py).
+    "courses:my_promotion": ("/courses/my-promotion/", SIGNED_IN),
+    "admin:courses_promotionruleset_changelist": ("/admin/courses/promotionruleset/", ADMIN),
+    "admin:courses_promotionruleset_add": ("/admin/courses/promotionruleset/add/", ADMIN),
+    "admin:courses_promotionsnapshot_changelist": ("/admin/courses/promotionsnapshot/", ADMIN),
     "hr:access_log": ("/hr/access-log/", HR_ONLY),
     "hr:access_log_export": ("/hr/access-log/export.csv", HR_ONLY),
     "badges:mine": ("/badges/", SIGNED_IN),
@@ -99,6 +125,22 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "oid4vci_issuer_metadata": ("/.well-known/openid-credential-issuer", EVERYONE),
     "oauth_authorization_server_metadata": ("/.well-known/oauth-authorization-server", EVERYONE),
     "health": ("/health", EVERYONE),
+    # The Open Badges 3.0 API (badges/obapi/, docs/ob-api.md). Discovery and its public page are
+    # for everyone; the API reads a bearer token only, never a session: 401 for every signed-in
+    # person too (tests/badges/test_ob_api.py has the token cases).
+    "obapi:discovery": ("/ims/ob/v3p0/discovery", EVERYONE),
+    "obapi:credentials": ("/ims/ob/v3p0/credentials", dict.fromkeys(PERSONAS, 401)),
+    "obapi:profile": ("/ims/ob/v3p0/profile", dict.fromkeys(PERSONAS, 401)),
+    "obapi:about": ("/public/open-badges-api/", EVERYONE),
+    # The consent page: sign in first; without a valid request (PKCE S256, a client) it says so.
+    "obapi:authorize": ("/oauth/ob/authorize", ok_for(otherwise=400)),
+    # 「連携中のアプリ」: each person's own list; disconnecting alice's application is hers alone.
+    "obapi:connected_apps": ("/badges/connected-apps/", SIGNED_IN),
+    "obapi:disconnect": ("/badges/connected-apps/{connection}/disconnect", OWNER_ONLY),
+    # The organisation's colours (a stylesheet) and logo, the same for everyone (the sign-in
+    # page uses them); no logo is configured here (tests/test_any_municipality.py serves one).
+    "organisation_theme": ("/organisation/theme.css", EVERYONE),
+    "organisation_logo": ("/organisation/logo", ok_for(otherwise=404, anonymous=404)),
     # Single sign-on's callback (staff/sso.py, allauth's with the ID token kept for signing out):
     # SSO is not configured here, so there is no such page for anyone (tests/browser/test_sso.py).
     "city_sso_callback": ("/accounts/oidc/city-sso/login/callback/", ok_for(otherwise=404, anonymous=404)),
@@ -118,7 +160,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin:badges_trustedissuer_changelist": ("/admin/badges/trustedissuer/", ADMIN),
     "admin:badges_trustedissuer_export": ("/admin/badges/trustedissuer/export.json", ADMIN),
     "admin:badges_trustedissuer_import": ("/admin/badges/trustedissuer/import/", ADMIN),
+    # HR's switch of the Open Badges API, and the applications that registered (read-only).
+    "admin:badges_obapiswitch_changelist": ("/admin/badges/obapiswitch/", ADMIN),
+    "admin:badges_obapiclient_changelist": ("/admin/badges/obapiclient/", ADMIN),
     "admin:staff_recordaccess_changelist": ("/admin/staff/recordaccess/", ADMIN),
+    # The CSV of the log's rows shown in the admin (tests/staff/test_access_log_admin.py).
+    "admin:staff_recordaccess_export": ("/admin/staff/recordaccess/export.csv", ADMIN),
     # HR edits the fields of its job here (no roles, no password: tests/staff/test_roles.py).
     "admin:staff_staffmember_change": ("/admin/staff/staffmember/{alice_pk}/change/", ADMIN),
     # Nobody sets another person's password: a reset email only.
@@ -136,6 +183,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
 POST_ONLY = {
     "staff:language_set",
     "staff:reminders_set",  # the profile's reminder switch: tests/courses/test_reminders.py
+    "staff:team_opt_in_set",  # the profile's cross-department switch: tests/courses/test_teams.py
+    "careers:choose",  # tests/courses/test_careers.py
+    "careers:request",  # tests/courses/test_careers.py
+    "hr:promotion_freeze",  # HR only: tests/courses/test_promotion.py
     "courses:decide",
     "courses:recommend_many",  # tests/courses/test_bulk_recommend.py
     "badges:portfolio_remove",
@@ -147,6 +198,10 @@ POST_ONLY = {
     "public:oid4vci_nonce",
     "public:oid4vci_credential",
     "public:verify_api",
+    # The Open Badges API's OAuth endpoints: a client's POSTs (tests/badges/test_ob_api.py).
+    "obapi:token",
+    "obapi:revoke",
+    "obapi:register",
     "account_logout",
 }
 
@@ -180,6 +235,26 @@ def scene(alice, bob, carol, dave, signing_key, badge_class, enqueued, settings)
     job, _created = bulk_complete_job_start(
         enrolment_ids=[approved.pk], actor=carol, completed_on=None, grade="", result_note="", date_reason=""
     )
+    from courses.models import PromotionRuleSet
+    from courses.promotion import snapshot_freeze
+
+    promotion = PromotionRuleSet.objects.create(
+        fiscal_year=2026, selection="shunin", cutoff_on=dt.date(2027, 1, 31), is_published=True
+    )
+    snapshot = snapshot_freeze(rule_set=promotion, actor=carol)
+    from badges.obapi import protocol as obapi_protocol
+    from badges.obapi import services as obapi_services
+
+    api_client, _secret = obapi_services.obapi_client_register(
+        name="大学バッジパック",
+        client_uri="https://backpack.example",
+        redirect_uris=["https://backpack.example/cb"],
+        scopes=list(obapi_protocol.OFFERED_SCOPES),
+        confidential=True,
+    )
+    connection = obapi_services.obapi_connection_record(
+        holder=alice, application=api_client, scopes=list(obapi_protocol.OFFERED_SCOPES)
+    )
     return {
         "people": {
             "alice": alice,
@@ -202,6 +277,9 @@ def scene(alice, bob, carol, dave, signing_key, badge_class, enqueued, settings)
             "badge_class": badge_class.public_id,
             "skill": skill.code,
             "job": job.pk,
+            "promotion": promotion.pk,
+            "snapshot": snapshot.pk,
+            "connection": connection.public_id,
         },
         "enrolment": enrolment,
         "award": award,
@@ -270,6 +348,7 @@ def test_state_changing_endpoints_refuse_other_people(client, scene):
         (f"/badges/{award.public_id}/share-link/renew", {}),
         (f"/badges/{award.public_id}/wallet-offer", {}),
         (f"/badges/portfolio/{external.public_id}/remove", {}),
+        (f"/badges/connected-apps/{scene['values']['connection']}/disconnect", {}),
     ]
     for persona in ("dave", "bob", "carol"):
         client.force_login(people[persona])
@@ -374,6 +453,8 @@ SAME_FOR_EVERYONE = {
     "city_sso_callback",
     "oid4vci_issuer_metadata",
     "oauth_authorization_server_metadata",
+    "organisation_theme",
+    "organisation_logo",
 }
 
 

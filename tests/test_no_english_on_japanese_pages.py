@@ -121,6 +121,19 @@ def pages(portal: Portal) -> list[tuple[str, Client, str, dict[str, object] | No
     listed.append(("verify-empty", anonymous, "/public/verify/", {}))
     for name, path in portal.hr_pages:
         listed.append((f"hr-{name}", carol, path, None))
+    # 昇任選考 points and the human-capital report (docs/hcreport.md): HR's pages and one's own points.
+    from courses.models import PromotionRuleSet
+
+    selection, _created = PromotionRuleSet.objects.get_or_create(
+        fiscal_year=2026, selection="kakaricho", defaults={"cutoff_on": "2027-01-31", "is_published": True}
+    )
+    listed.append(("hr-promotion", carol, "/hr/promotion/", None))
+    listed.append(("hr-promotion-candidates", carol, f"/hr/promotion/{selection.pk}/", None))
+    listed.append(("hr-report", carol, "/hr/report/", None))
+    listed.append(("my-promotion", alice, "/courses/my-promotion/", None))
+    # The Open Badges API's pages (docs/ob-api.md): 「連携中のアプリ」 and the public page about it.
+    listed.append(("connected-apps", alice, "/badges/connected-apps/", None))
+    listed.append(("ob-api-about", anonymous, "/public/open-badges-api/", None))
     return listed
 
 

@@ -16,8 +16,14 @@ from django.urls import reverse
 from badges import credentials, issuing
 from badges.models import Award
 from courses.services import course_align_badge, enrolment_complete, programme_align_badge
-from tests.courses.factories import make_course, make_enrolment, make_programme, make_skill, make_started_course
-from tests.factories import make_badge_class
+from tests.factories import (
+    make_badge_class,
+    make_course,
+    make_enrolment,
+    make_programme,
+    make_skill,
+    make_started_course,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signing_key", "enqueued", "clear_cache")]
 
