@@ -21,8 +21,9 @@ from django.utils.translation import ngettext
 
 from staff.http import AuthenticatedHttpRequest
 
-from . import selectors, services, trust, verification
+from . import selectors, services, trust
 from .models import Award, BadgeClass, ExternalBadge, Issuer, SigningKey, TrustedIssuer, TrustedIssuerIdentifier
+from .public import verification
 
 # The register of trusted issuers as read for the admin request being rendered (see
 # ``ExternalBadgeAdmin._with_register``); a context variable, so threads never share one.

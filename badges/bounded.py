@@ -4,7 +4,7 @@ Checking a badge someone hands us (the public verify page and API, the learning 
 upload) canonicalises their JSON-LD, and that costs whatever the document makes it cost.
 Three layers keep such checks from taking the web workers the staff portal needs:
 
-1. **Work limits** inside canonicalisation (``badges.jsonld.WorkLimits``): blank nodes,
+1. **Work limits** inside canonicalisation (``badges.core.jsonld.WorkLimits``): blank nodes,
    node-map comparisons and Hash N-Degree Quads work are counted and a document over them is
    refused with the code ``too_complex`` within milliseconds. This is what stops the known
    attacks (identical nested objects: docs/benchmarks.md, "Adversarial verification").
@@ -39,7 +39,7 @@ from typing import Final
 from django.conf import settings
 from django.core.cache import cache
 
-from . import jsonld
+from .core import jsonld
 
 logger = logging.getLogger(__name__)
 

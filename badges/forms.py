@@ -6,8 +6,9 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from . import credentials, verification
+from .core import credentials
 from .models import Award
+from .public import verification
 
 
 class VisibilityForm(forms.Form):

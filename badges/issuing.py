@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from . import achievement_types, baking, credentials, grades, keys, links, publisher, rendering
+from . import grades, keys, links, publisher
+from .core import achievement_types, baking, credentials, rendering
 from .models import Award, BadgeClass
 from .signals import awards_changed
 
@@ -86,7 +87,7 @@ def build_documents(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The OB 2.0 hosted assertion and the signed OB 3.0 credential for ``award``.
 
-    ``achievement_type`` is the badge class's (``badges.achievement_types``; looked up here
+    ``achievement_type`` is the badge class's (``badges.core.achievement_types``; looked up here
     when the caller has not done it for a whole batch).
     """
     if achievement_type is None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from hachioji_portal.organisation import organisation
 
-from . import signing
+from .core import signing
 from .models import Issuer, SigningKey
 
 

@@ -39,7 +39,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from badges import credentials, signing
+from badges.core import credentials, signing
 
 __all__ = [
     "CREDENTIAL_CONFIGURATION_ID",

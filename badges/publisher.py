@@ -2,7 +2,7 @@
 
 Japanese cities keep staff systems in a closed network segment; verifiers, LinkedIn visitors
 and wallets are on the internet. The portal therefore writes what an outsider may fetch into a
-directory laid out exactly as the public URLs (``badges/publishing.py``), which a web server in
+directory laid out exactly as the public URLs (``badges/core/publishing.py``), which a web server in
 the internet-facing segment serves (``deploy/nginx/``) after an rsync:
 
 * ``/.well-known/did.json``; each issuer's profile and image and its signed status lists;
@@ -47,7 +47,8 @@ from django.http import Http404, HttpRequest
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 
-from . import links, publishing
+from . import links
+from .core import publishing
 from .models import Award, BadgeClass, Issuer, PublicationRequest
 
 logger = logging.getLogger(__name__)

@@ -31,7 +31,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import links, signing
+from . import links
+from .core import signing
 from .models import Issuer, SigningKey, TrustedIssuer, TrustedIssuerIdentifier
 
 THIS_PORTAL: Final = "this_portal"
@@ -251,7 +252,7 @@ def classify(
 def this_portal_identifiers() -> list[dict[str, str]]:
     """What counts as this portal, for the export: its did:web, the did:key of every key it has
     signed with (retired ones too: old badges stay valid), its OB 2.0 issuer URLs and origin."""
-    from .verification import own_dids  # the verifier's own list, so the two cannot differ
+    from .public.verification import own_dids  # the verifier's own list, so the two cannot differ
 
     found: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -339,7 +340,7 @@ def parse_register_file(data: bytes) -> list[ImportedEntry]:
 
     Identifiers of this portal itself are left out (the portal is always in its own register).
     """
-    from . import credentials
+    from .core import credentials
 
     if len(data) > MAX_FILE_BYTES:
         raise RegisterFileError([gettext("The file is larger than 2 MB.")])

@@ -19,9 +19,11 @@ from staff.http import AuthenticatedHttpRequest
 from staff.models import RecordAccess, StaffMember
 from staff.services import record_access_log
 
-from . import bounded, credentials, links, qr, selectors, services, verification, wallet
+from . import bounded, links, selectors, services, wallet
+from .core import credentials, qr
 from .forms import ExternalBadgeForm, RecordRangeForm, VisibilityForm
 from .models import Award, ExternalBadge
+from .public import verification
 from .record import fiscal_year_label, training_record
 
 #: RecordAccess purposes written here (HR filters the access log by these).

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import oid4vci, qr, wallet
+from . import oid4vci, wallet
+from .core import qr
 from .views import _holder_award, award_detail_context
 
 # A credential request is a few hundred bytes plus one key proof.

@@ -36,7 +36,8 @@ from django.utils.translation import gettext as _
 
 from hachioji_portal.organisation import organisation
 
-from . import credentials, keys, links, oid4vci
+from . import keys, links, oid4vci
+from .core import credentials
 from .models import Award, WalletOffer
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ achievement each badge class is.
   pages are for staff only (a verifier following the link would get the sign-in page).
 * ``skill_page``: what that page shows: the skill, its levels and the badge classes aligned to
   it at each level. Nothing about people: no holders, no counts.
-* ``badge_achievement_types``: registered with ``badges.achievement_types`` (apps.py), so the
+* ``badge_achievement_types``: registered with ``badges.core.achievement_types`` (apps.py), so the
   badges app, which knows nothing of courses, can say "Course" or "LearningProgram".
 """
 

@@ -1,26 +1,22 @@
-"""HR insight (/hr/): for HR, and for heads of section within their own departments."""
+"""/hr/: HR insight (courses/insight/), careers and teams, 昇任選考 points and the human-capital report.
+
+For HR, and (insight, careers, teams) for heads of section within their own departments."""
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
-from . import views_careers, views_hcreport, views_hr, views_promotion
+from . import views_careers, views_hcreport, views_promotion
 
 app_name = "hr"
 
 urlpatterns = [
-    path("", views_hr.dashboard, name="dashboard"),
-    path("people/", views_hr.people, name="people"),
-    path("people/export.csv", views_hr.people_export, {"fmt": "csv"}, name="people_export_csv"),
-    path("people/export.xlsx", views_hr.people_export, {"fmt": "xlsx"}, name="people_export_xlsx"),
-    path("people/<str:employee_number>/", views_hr.person_profile, name="profile"),
-    path("skills/", views_hr.skill_matrix, name="matrix"),
+    # Dashboard, people search and export, profiles, skill matrix, access log (courses/insight/).
+    path("", include("courses.insight.urls")),
     path("careers/", views_careers.coverage, name="careers"),
     path("teams/", views_careers.team, name="teams"),
     path("teams/export.csv", views_careers.team_export, {"fmt": "csv"}, name="teams_export_csv"),
     path("teams/export.xlsx", views_careers.team_export, {"fmt": "xlsx"}, name="teams_export_xlsx"),
-    path("access-log/", views_hr.access_log, name="access_log"),
-    path("access-log/export.csv", views_hr.access_log_export, name="access_log_export"),
     # 昇任選考 points (HR only): rule sets, candidates, freezes and exports (courses/promotion.py).
     path("promotion/", views_promotion.rule_sets, name="promotion"),
     path("promotion/<int:pk>/", views_promotion.candidates, name="promotion_candidates"),

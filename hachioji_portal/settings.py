@@ -447,7 +447,7 @@ BADGE_VERIFY_CONCURRENCY = env_int("BADGE_VERIFY_CONCURRENCY", 1, minimum=1)
 # "Caching rendered HTML, never data"): one-row queries compiled once and prepared on the
 # server (badges/prepared.py, which relies on Django internals: turn it off if an upgrade of
 # Django or psycopg breaks it), and the whole share page kept for anonymous visitors with slots
-# for the CSRF token and the path (badges/views_share.py). Off: plain ORM queries, pages
+# for the CSRF token and the path (badges/public/views_share.py). Off: plain ORM queries, pages
 # rendered per request from the cached parts. Pages are the same either way.
 BADGE_PREPARED_QUERIES = env_bool("BADGE_PREPARED_QUERIES", True)
 BADGE_SHARE_PAGE_CACHE = env_bool("BADGE_SHARE_PAGE_CACHE", True)

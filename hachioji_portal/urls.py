@@ -7,8 +7,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from badges import views_public as badges_public
 from badges import views_wallet as badges_wallet
+from badges.public import views as badges_public
 from hachioji_portal import organisation_views
 from hachioji_portal.health import health
 from hachioji_portal.organisation import organisation
@@ -45,7 +45,7 @@ urlpatterns = [
     # Public tree: no login, nothing but what badges and their holders make public.
     # The skill framework's pages are courses' (badges must not import courses), in the same tree.
     path("public/skills/", include("courses.urls_public")),
-    path("public/", include("badges.urls_public")),
+    path("public/", include("badges.public.urls")),
     path(".well-known/did.json", badges_public.did_document, name="did_document"),
     # Add to wallet (OpenID4VCI 1.0): the credential issuer is PORTAL_BASE_URL, so its metadata
     # sits at the origin's root (badges/views_wallet.py, docs/wallets.md).

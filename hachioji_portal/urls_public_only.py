@@ -14,8 +14,8 @@ from __future__ import annotations
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
-from badges import views_public as badges_public
 from badges import views_wallet as badges_wallet
+from badges.public import views as badges_public
 from hachioji_portal import organisation_views
 from hachioji_portal.health import health
 from staff import views as staff_views
@@ -26,7 +26,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url=reverse_lazy("public:verify")), name="home"),
     path("me/", include(_staff_public)),
     path("public/skills/", include("courses.urls_public")),
-    path("public/", include("badges.urls_public")),
+    path("public/", include("badges.public.urls")),
     path(".well-known/did.json", badges_public.did_document, name="did_document"),
     path(".well-known/openid-credential-issuer", badges_wallet.issuer_metadata, name="oid4vci_issuer_metadata"),
     path(

@@ -23,7 +23,7 @@
 //   * contexts: the loader answers the common ones (VC 2.0, OB 3.0.x incl. extensions.json,
 //     Data Integrity, Bitstring Status List, DID) from copies bundled in DCC packages and
 //     never asks fetch for them. Should it ask for a context URL the portal bundles in
-//     badges/contexts/ (listed in badges/contexts/SOURCES.md), the file is served from disk;
+//     badges/core/contexts/ (listed in badges/core/contexts/SOURCES.md), the file is served from disk;
 //   * loopback URLs (127.0.0.1, ::1, localhost), i.e. the portal under test serving its
 //     BitstringStatusListCredential, are fetched for real (verifier-core accepts http://);
 //   * anything else is refused (recorded in "network") - nothing ever leaves the machine.
@@ -33,7 +33,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CONTEXTS_DIR = join(HERE, '..', 'badges', 'contexts');
+const CONTEXTS_DIR = join(HERE, '..', 'badges', 'core', 'contexts');
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 // Libraries log to stdout (e.g. schemaCheck's console.log); stdout is for our JSON line only.
@@ -48,7 +48,7 @@ function usage(message) {
   process.exit(2);
 }
 
-/** URL -> file name, from the table in badges/contexts/SOURCES.md (the portal's own list). */
+/** URL -> file name, from the table in badges/core/contexts/SOURCES.md (the portal's own list). */
 function localContexts() {
   const map = new Map();
   let text;

@@ -6,13 +6,13 @@ with the usual tools, stage by stage:
 * **render**: draw the whole badge every time (background shapes at 3x and downsampled, the
   issuer, caption and wrapped title, then the holder and date), i.e. no per-process cache of
   the badge-class layer, and save it with Pillow's default PNG settings (compress_level 6).
-  The drawing code is ours (``badges.rendering``), called through the uncached functions, so
+  The drawing code is ours (``badges.core.rendering``), called through the uncached functions, so
   the pixels are the same; only the caching and the encoder settings differ. Font objects
   stay cached in both pipelines (loading a 20 MB .ttc per badge would be a strawman).
 * **canonicalise + sign**: ``pyld.jsonld.normalize(doc, URDNA2015, n-quads)`` with a document
   loader that opens and parses the context file from disk on every request and returns no
   cache tag, so pyld keeps no processed context between calls. Signing is otherwise the same
-  eddsa-rdfc-2022 code (``badges.credentials.sign_credential``).
+  eddsa-rdfc-2022 code (``badges.core.credentials.sign_credential``).
 * **bake**: OB 3.0 by decoding the PNG with Pillow and re-encoding it with
   ``PngInfo.add_itxt("openbadgecredential", ..., zip=False)`` (default compress level), then
   OB 2.0 with openbadges-bakery's ``png_bakery.bake`` (pypng chunk rewrite).
@@ -36,8 +36,8 @@ from PIL import Image, ImageDraw, PngImagePlugin
 from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 
-from badges import baking, credentials, rendering, signing
-from badges.jsonld import CONTEXT_FILES, CONTEXTS_DIR, ContextNotFound
+from badges.core import baking, credentials, rendering, signing
+from badges.core.jsonld import CONTEXT_FILES, CONTEXTS_DIR, ContextNotFound
 
 # --- render -----------------------------------------------------------------------------
 
@@ -129,9 +129,9 @@ def sign_credential(
     proof: dict[str, Any] = {
         "type": credentials.PROOF_TYPE,
         "cryptosuite": credentials.CRYPTOSUITE,
-        "created": credentials._datetime_str(created, "created"),
+        "created": credentials.common._datetime_str(created, "created"),
         "verificationMethod": verification_method,
-        "proofPurpose": credentials.PROOF_PURPOSE,
+        "proofPurpose": credentials.common.PROOF_PURPOSE,
     }
     proof_config = {"@context": document["@context"], **proof}
     data = (

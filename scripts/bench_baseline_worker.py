@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from badges import baking, credentials, rendering  # noqa: E402
+from badges.core import baking, credentials, rendering  # noqa: E402
 from scripts import bench_baseline  # noqa: E402
 
 rendering.render_badge = bench_baseline.render_badge  # type: ignore[assignment]

@@ -37,7 +37,7 @@ def main() -> None:
     django.setup()
     from PIL import Image
 
-    from badges import jsonld, rendering
+    from badges.core import jsonld, rendering
     from tests.badges.test_fast_paths import FONT, _credential
 
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")

@@ -100,7 +100,7 @@ def check(hr_scope: insight.Scope, head_scope: insight.Scope, welfare: Departmen
                         args = {"scope": scope, "parent": parent, "level": level, "grade": grade}
                         args |= {"as_of": as_of, "valid_only": valid_only}
                         rows = []
-                        for fn in (insight._holder_counts_from_holdings, insight._holder_counts_sql):
+                        for fn in (insight.matrix._holder_counts_from_holdings, insight.matrix._holder_counts_sql):
                             with connection.cursor() as cursor:
                                 cursor.execute(*fn(**args))
                                 rows.append(sorted(tuple(r) for r in cursor.fetchall()))

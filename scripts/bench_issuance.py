@@ -130,7 +130,8 @@ def _load() -> str:
 
 def _fake_objects(n_people: int, rng: random.Random) -> tuple[list[Any], Any, str]:
     """Unsaved model instances (no database): what award_ensure_issued has in hand."""
-    from badges import credentials, keys, signing
+    from badges import keys
+    from badges.core import credentials, signing
     from badges.models import Award, BadgeClass, Issuer, SigningKey
     from staff import demo as staff_demo
     from staff.models import StaffMember
@@ -201,7 +202,8 @@ def _run_pipeline(awards: list[Any], signer: Any, design: str, *, baseline: bool
     """Per badge: render, build+sign (canonicalise), bake. Returns seconds per stage."""
     from django.conf import settings
 
-    from badges import baking, credentials, issuing, rendering
+    from badges import issuing
+    from badges.core import baking, credentials, rendering
 
     if baseline:
         from scripts import bench_baseline
@@ -246,7 +248,7 @@ def _run_pipeline(awards: list[Any], signer: Any, design: str, *, baseline: bool
 
 def _check_outputs(outputs: list[bytes]) -> None:
     """Every baked PNG reads back and carries a valid signature (checked outside the timing)."""
-    from badges import baking, credentials
+    from badges.core import baking, credentials
 
     for data in outputs:
         chunks = baking.read_baked(data)
@@ -258,7 +260,7 @@ def _check_outputs(outputs: list[bytes]) -> None:
 def cmd_pipeline(args: argparse.Namespace) -> None:
     _configure_environment(needs_db=False)
     _setup_django()
-    from badges import credentials, jsonld
+    from badges.core import jsonld, signing
 
     rng = random.Random(2026)
     awards, signer, design = _fake_objects(args.n + args.warmup, rng)
@@ -317,7 +319,7 @@ def cmd_pipeline(args: argparse.Namespace) -> None:
     print(f"  baseline (disk loader, plain jsonld.normalize):  {baseline_ms:.2f}")
     print(
         "  Ed25519 sign of 64 bytes:                        "
-        f"{per_call(lambda: credentials.signing.sign(signer.private_key, b'x' * 64), 500):.3f}"
+        f"{per_call(lambda: signing.sign(signer.private_key, b'x' * 64), 500):.3f}"
     )
     print(f"\nLoad average after: {_load()}")
 
@@ -457,7 +459,8 @@ def _prepare_run(n: int, *, rebuild: bool) -> dict[str, Any]:
     from django.conf import settings
     from django.core.management import call_command
 
-    from badges import keys, signing
+    from badges import keys
+    from badges.core import signing
 
     template = f"{_db_name()}_tpl_{n}"
     admin = _admin_connect()
@@ -563,7 +566,7 @@ def _task_times(workers: list[tuple[subprocess.Popen[bytes], Path]]) -> dict[str
 
 def _verify_sample(count: int) -> int:
     """Read back and verify the signature of ``count`` issued badges; returns how many passed."""
-    from badges import baking, credentials
+    from badges.core import baking, credentials
     from badges.models import Award
 
     ok = 0
@@ -749,16 +752,16 @@ def _redis_version() -> str:
 
 # (label, file suffix, function name, unused): cumulative time of those functions, per award.
 _CATEGORIES = [
-    ("render_badge (drawing + PNG encode)", "badges/rendering.py", "render_badge", None),
-    ("  of which PNG encode (encode_png: zlib)", "badges/rendering.py", "encode_png", None),
+    ("render_badge (drawing + PNG encode)", "badges/core/rendering.py", "render_badge", None),
+    ("  of which PNG encode (encode_png: zlib)", "badges/core/rendering.py", "encode_png", None),
     ("  of which PNG encode (Pillow Image.save)", "PIL/Image.py", "save", None),
-    ("canonicalise (pyld expand + URDNA2015)", "badges/jsonld.py", "canonicalize", None),
-    ("  of which expand_safe (expansion, safe mode)", "badges/jsonld.py", "expand_safe", None),
+    ("canonicalise (pyld expand + URDNA2015)", "badges/core/jsonld.py", "canonicalize", None),
+    ("  of which expand_safe (expansion, safe mode)", "badges/core/jsonld.py", "expand_safe", None),
     ("  of which pyld normalize (re-expand, toRdf, RDFC)", "pyld/jsonld.py", "normalize", None),
     ("    of which pyld to_rdf (re-expand + toRdf)", "pyld/jsonld.py", "to_rdf", None),
-    ("Ed25519 sign", "badges/signing.py", "sign", None),
+    ("Ed25519 sign", "badges/core/signing.py", "sign", None),
     ("build documents (all, incl. canonicalise + sign)", "badges/issuing.py", "build_documents", None),
-    ("bake (iTXt chunks)", "badges/baking.py", "bake", None),
+    ("bake (iTXt chunks)", "badges/core/baking.py", "bake", None),
     ("storage (FieldFile.save: write the PNG)", "django/db/models/fields/files.py", "save", None),
     ("SQL execute (round trips, all queries)", "django/db/backends/utils.py", "_execute", None),
     ("transaction commit", "django/db/backends/base/base.py", "commit", None),

@@ -4,8 +4,8 @@
 Same machine, same client (wrk), same URLs, same data: the share page and the hosted assertion
 JSON of the public awards of ``scripts/bench_load.py``'s data set (one city), answered
 
-* by gunicorn with the production settings (the views of ``badges/views_share.py`` and
-  ``badges/views_public.py``, PostgreSQL and Redis), and
+* by gunicorn with the production settings (the views of ``badges/public/views_share.py`` and
+  ``badges/public/views.py``, PostgreSQL and Redis), and
 * by Debian's nginx serving the tree ``manage.py publish_public`` wrote, with the configuration
   shipped in ``deploy/nginx/`` (one nginx process; tests/badges/nginx_server.py).
 

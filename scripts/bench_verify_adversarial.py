@@ -152,7 +152,8 @@ def own_badge(runs: int) -> None:
     from django.conf import settings
     from django.test import Client
 
-    from badges import issuing, keys, services, signing
+    from badges import issuing, keys, services
+    from badges.core import signing
     from tests.factories import make_badge_class, make_department, make_staff
 
     services.award_enqueue = lambda award_id: True  # issued below, in this process
@@ -194,10 +195,10 @@ def own_badge(runs: int) -> None:
 
 def _canonicalisation(credential: dict[str, Any], runs: int) -> None:
     """Our own credential canonicalised by the bounded code and by pyld's plain ``normalize``
-    (what ``badges.jsonld.canonicalize`` called before the bounds), alternately, same process."""
+    (what ``badges.core.jsonld.canonicalize`` called before the bounds), alternately, same process."""
     from pyld import jsonld as pyld_jsonld
 
-    from badges import jsonld
+    from badges.core import jsonld
 
     document = {k: v for k, v in credential.items() if k != "proof"}
 

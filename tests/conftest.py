@@ -160,7 +160,8 @@ def clear_cache() -> Iterator[None]:
 @pytest.fixture
 def signing_key(db, settings, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The default issuer with a fresh Ed25519 key in a key file, as `badges_keygen` makes it."""
-    from badges import keys, signing
+    from badges import keys
+    from badges.core import signing
 
     private = signing.generate_private_key()
     key_file = tmp_path / "issuer.pem"
@@ -217,7 +218,7 @@ def _broker_circuit_closed() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _signature_memo_empty() -> Iterator[None]:
     """Each test starts with no remembered signature checks (the memo is process-wide)."""
-    from badges import verification
+    from badges.public import verification
 
     verification.signature_memo_clear()
     yield

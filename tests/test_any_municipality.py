@@ -26,9 +26,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image, ImageChops
 
-from badges import issuing, keys, rendering, signing, verification
+from badges import issuing, keys
+from badges.core import rendering, signing
 from badges.models import Award, TrustedIssuer
 from badges.notifications import award_notify_holder
+from badges.public import verification
 from courses import services as course_services
 from hachioji_portal.organisation import organisation
 from tests.courses.factories import make_enrolment, make_provider, make_skill, make_started_course

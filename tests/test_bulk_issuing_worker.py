@@ -9,7 +9,7 @@ import json
 import pytest
 from django.db.models import Max, Min
 
-from badges import baking, credentials
+from badges.core import baking, credentials
 from badges.models import Award
 from courses.models import Enrolment
 from courses.services import enrolments_bulk_complete

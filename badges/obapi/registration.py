@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from oauth2_provider.settings import oauth2_settings
 
-from ..views_verify import rate_limited
+from ..public.views_verify import rate_limited
 from . import protocol, selectors, services
 
 MAX_BODY_BYTES = 16 * 1024

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
 
-from ..credentials import with_proof_list
+from ..core.credentials import with_proof_list
 from ..models import Award
 from .models import ObApiConnection, ObApiSwitch
 

@@ -15,7 +15,7 @@ import copy
 import os
 from typing import Any
 
-from badges import credentials, signing
+from badges.core import credentials, signing
 
 
 def identical_levels_credential(k: int) -> dict[str, Any]:

@@ -14,7 +14,9 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from badges import baking, credentials, issuing, ratelimit, services, signing, views_share
+from badges import issuing, ratelimit, services
+from badges.core import baking, credentials, signing
+from badges.public import views_share
 from tests.conftest import _missing
 
 

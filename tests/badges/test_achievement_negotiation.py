@@ -13,7 +13,8 @@ import pytest
 from django.urls import reverse
 from jsonschema import Draft201909Validator, FormatChecker
 
-from badges import credentials, issuing, jsonld
+from badges import issuing
+from badges.core import credentials, jsonld
 from badges.models import Award, BadgeClass
 from courses.services import course_align_badge, enrolment_complete, programme_align_badge
 from tests.factories import make_badge_class, make_enrolment, make_programme, make_skill, make_started_course
@@ -143,7 +144,7 @@ def test_an_ob3_client_gets_the_ob3_achievement(
 
 
 def test_the_ob3_achievement_uses_only_terms_its_contexts_define(client: Any, course_badge: BadgeClass) -> None:
-    # Safe-mode canonicalisation refuses any term the contexts do not define (badges/jsonld.py).
+    # Safe-mode canonicalisation refuses any term the contexts do not define (badges/core/jsonld.py).
     body = get(client, course_badge, "application/vc+ld+json").json()
     nquads = jsonld.canonicalize(body)
     assert "https://purl.imsglobal.org/spec/vc/ob/vocab.html#achievementType" in nquads

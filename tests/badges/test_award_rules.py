@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from badges.models import Award, AwardQuerySet
-from badges.verification import verdict_moments
+from badges.public.verification import verdict_moments
 from courses.insight import award_is_valid, valid_award_q
 from tests.factories import make_award
 

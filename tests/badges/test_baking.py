@@ -1,4 +1,4 @@
-"""Tests for badges.baking: PNG chunk surgery and the strict untrusted-PNG reader."""
+"""Tests for badges.core.baking: PNG chunk surgery and the strict untrusted-PNG reader."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from badges.baking import (
+from badges.core.baking import (
     KEYWORD_OB2,
     KEYWORD_OB3,
     PNG_SIGNATURE,

@@ -22,7 +22,8 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pyld import jsonld as pyld_jsonld
 
-from badges import bounded, credentials, jsonld
+from badges import bounded
+from badges.core import credentials, jsonld
 from badges.models import ExternalBadge
 from tests.badges.adversarial import identical_levels_credential
 from tests.badges.conftest import bake_ob3, external_credential

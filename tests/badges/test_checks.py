@@ -10,7 +10,7 @@ from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from badges import signing
+from badges.core import signing
 
 
 def _ids(*, deploy: bool) -> set[str]:

@@ -21,8 +21,10 @@ import pytest
 from django.urls import reverse
 from jsonschema import Draft201909Validator, FormatChecker
 
-from badges import baking, credentials, issuing, services, verification
+from badges import issuing, services
+from badges.core import baking, credentials
 from badges.models import Award
+from badges.public import verification
 from courses.services import enrolment_complete
 from tests.factories import make_badge_class, make_enrolment, make_programme, make_staff, make_started_course
 

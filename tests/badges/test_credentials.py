@@ -1,4 +1,4 @@
-"""Tests for badges.credentials and badges.jsonld: builders, eddsa-rdfc-2022, safe mode."""
+"""Tests for badges.core.credentials and badges.core.jsonld: builders, eddsa-rdfc-2022, safe mode."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyld import jsonld as pyld_jsonld
 
-from badges import credentials as C
-from badges import jsonld as J
-from badges import signing
+from badges.core import credentials as C
+from badges.core import jsonld as J
+from badges.core import signing
 
 JST = timezone(timedelta(hours=9))
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from pyld import jsonld as plain_pyld
 
-from badges import credentials, jsonld, rendering, signing
+from badges.core import credentials, jsonld, rendering, signing
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 

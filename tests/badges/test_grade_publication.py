@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from badges import baking, issuing, services
+from badges import issuing, services
+from badges.core import baking
 from badges.models import Award, BadgeClass
 from courses.services import enrolment_complete
 from tests.badges.conftest import baked_bytes

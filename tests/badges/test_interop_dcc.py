@@ -64,7 +64,8 @@ def describe(outcome: dict[str, Any]) -> str:
 def test_dcc_verifier_core_accepts_tampered_rejects_and_sees_revocation(
     node, live_server, settings, signing_key, badge_class, alice, enqueued, no_notifications, clear_cache, tmp_path
 ):  # type: ignore[no-untyped-def]
-    from badges import baking, issuing, links, services
+    from badges import issuing, links, services
+    from badges.core import baking
     from badges.models import Award
 
     settings.PORTAL_BASE_URL = live_server.url

@@ -10,7 +10,8 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError
 
-from badges import baking, credentials, issuing, services
+from badges import issuing, services
+from badges.core import baking, credentials
 from badges.models import Award
 
 pytestmark = pytest.mark.django_db

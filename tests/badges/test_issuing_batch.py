@@ -11,7 +11,8 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from badges import baking, credentials, issuing, services
+from badges import issuing, services
+from badges.core import baking, credentials
 from badges.models import Award, BadgeClass, Issuer
 from badges.signals import awards_changed
 from tests.factories import make_staff

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from badges import baking, credentials
+from badges.core import baking, credentials
 from badges.models import Award
 from tests.badges.conftest import baked_bytes
 

@@ -10,7 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.html import escape
 
-from badges import baking, services, signing
+from badges import services
+from badges.core import baking, signing
 from badges.models import ExternalBadge
 from tests.badges.conftest import bake_ob3, baked_bytes, external_credential, register_issuer, small_png
 
@@ -77,7 +78,7 @@ def test_done_when_a_tampered_copy_is_refused_with_a_clear_reason(client, alice)
     assert response.status_code == 400
     page = response.content.decode()
     assert 'class="message message--error" role="alert"' in page
-    from badges.verification import message_for
+    from badges.public.verification import message_for
 
     assert str(message_for("invalid_signature")) in page
     assert not ExternalBadge.objects.exists()
@@ -101,7 +102,7 @@ def test_a_credential_can_be_pasted_as_json(client, alice):
     ],
 )
 def test_unreadable_files_are_refused_with_a_message(client, alice, data, code):
-    from badges.verification import message_for
+    from badges.public.verification import message_for
 
     client.force_login(alice)
     response = add(client, data)
@@ -114,7 +115,7 @@ def test_a_badge_of_this_portal_is_not_added_twice(client, award, alice):
     client.force_login(alice)
     response = add(client, baked_bytes(award))
     assert response.status_code == 400
-    from badges.verification import message_for
+    from badges.public.verification import message_for
 
     assert str(message_for("own_badge")) in response.content.decode()
 
@@ -257,7 +258,7 @@ def test_a_forged_badge_in_the_citys_name_cannot_enter_the_portfolio(client, ali
     client.force_login(alice)
     response = add(client, forged)
     assert response.status_code == 400
-    from badges.verification import message_for
+    from badges.public.verification import message_for
 
     page = response.content.decode()
     assert escape(str(message_for("impersonation"))) in page

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from badges import services, verification, views_share
+from badges import services
 from badges.models import Award
+from badges.public import verification, views_share
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 
@@ -24,7 +25,7 @@ def test_the_share_row_is_what_values_list_returns(award):
 
 def test_the_award_of_a_check_by_url_is_the_orm_award(award):
     orm = Award.objects.select_related("badge_class", "issuer").get(pk=award.pk)
-    fast = verification._own_award(public_id=award.public_id)
+    fast = verification.ob2._own_award(public_id=award.public_id)
     assert fast is not None and fast.pk == orm.pk
     for name in ("public_id", "status", "issued_at", "expires_at", "credential", "assertion", "status_list_index"):
         assert getattr(fast, name) == getattr(orm, name), name
@@ -55,8 +56,8 @@ def test_each_check_reads_the_row_again_in_one_query(award):
 
 
 def test_an_unknown_or_malformed_id_is_no_award(award):
-    assert verification._own_award(public_id="not-a-uuid") is None
-    assert verification._own_award(public_id=award.share_token) is None
+    assert verification.ob2._own_award(public_id="not-a-uuid") is None
+    assert verification.ob2._own_award(public_id=award.share_token) is None
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements are PostgreSQL's")
@@ -84,6 +85,6 @@ def test_turned_off_the_same_rows_come_from_the_orm_without_compiling_anything(a
     row = views_share._shared_row(award.share_token)
     assert row is not None and tuple(row.values()) == views_share._row_queryset(award.share_token).first()
     assert views_share._shared_row(award.public_id) is None
-    fast_off = verification._own_award(public_id=award.public_id)
+    fast_off = verification.ob2._own_award(public_id=award.public_id)
     assert fast_off is not None and fast_off.pk == award.pk
     assert views_share._SHARE_ROW._compiled == compiled  # nothing new compiled meanwhile

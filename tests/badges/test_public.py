@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from badges import credentials, issuing, services
+from badges import issuing, services
+from badges.core import credentials
 from badges.models import Award
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +105,8 @@ def test_the_baked_image_is_private_until_the_holder_shares_it(client, award, al
 
 
 def test_the_did_document_lists_every_key_ever_used(client, award, settings):
-    from badges import keys, signing
+    from badges import keys
+    from badges.core import signing
 
     settings.BADGE_DID_WEB_DOMAIN = "learning.city.hachioji.tokyo.jp"
     keys.signing_key_register(issuer=keys.default_issuer(), public_key=signing.generate_private_key().public_key())
@@ -117,7 +119,7 @@ def test_the_did_document_lists_every_key_ever_used(client, award, settings):
 def test_with_a_public_domain_the_issuer_is_did_web_and_verifies_with_the_portals_keys(
     alice, badge_class, signing_key, settings, enqueued
 ):
-    from badges import signing
+    from badges.core import signing
 
     settings.BADGE_DID_WEB_DOMAIN = "learning.city.hachioji.tokyo.jp"
     award, _ = services.award_request(

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from badges import publisher, publishing, services, tasks
+from badges import publisher, services, tasks
+from badges.core import publishing
 from badges.models import Award
 from tests.badges.nginx_server import nginx_binary, running_nginx
 from tests.badges.test_interop_dcc import dcc_verify, describe

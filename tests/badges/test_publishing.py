@@ -1,4 +1,4 @@
-"""The published public tree (badges/publishing.py, badges/publisher.py): what is written, what
+"""The published public tree (badges/core/publishing.py, badges/publisher.py): what is written, what
 never is, and that nothing is lost when the target or the broker is down."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from badges import credentials, keys, publisher, publishing, services, signing
+from badges import keys, publisher, services
+from badges.core import credentials, publishing, signing
 from badges.models import Award, PublicationRequest
 from tests.badges.conftest import issue
 

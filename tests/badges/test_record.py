@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from badges import qr, record, services, signing
+from badges import record, services
+from badges.core import qr, signing
 from badges.models import BadgeClass
 from tests.badges.conftest import bake_ob3, external_credential, issue, register_issuer
 
@@ -116,7 +117,7 @@ def test_an_external_badge_with_a_public_address_gets_a_qr_code_for_those_who_ma
 ):
     import json
 
-    from badges import baking
+    from badges.core import baking
     from tests.badges.conftest import small_png
 
     assertion = {

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from badges import qr
+from badges.core import qr
 from badges.models import Award
 
 # Every test runs twice: with the share page's speed tricks and without (tests/badges/conftest.py).

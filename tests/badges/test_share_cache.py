@@ -1,4 +1,4 @@
-"""The share page keeps its rendered article in the cache (badges/views_share.py): every change
+"""The share page keeps its rendered article in the cache (badges/public/views_share.py): every change
 that matters must still show on the very next request, with no deletion anywhere."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from badges import services, views_share
+from badges import services
 from badges.models import Award, BadgeClass
+from badges.public import views_share
 
 # Every test runs twice, with the share page's speed tricks and without (tests/badges/conftest.py),
 # on the share page's own clock, which stands still inside one minute until a test moves it.

@@ -1,4 +1,4 @@
-"""Anonymous visitors of a share page get the whole page from the cache (badges/views_share.py),
+"""Anonymous visitors of a share page get the whole page from the cache (badges/public/views_share.py),
 with only the CSRF token of the language switch and the path it returns to filled in per
 request. Each visitor's token must work for that visitor, a page with a message waiting must
 be rendered in full (and show the message once), and signed-in visitors never get the

@@ -1,4 +1,4 @@
-"""Tests for badges.signing, mostly against published fixed vectors."""
+"""Tests for badges.core.signing, mostly against published fixed vectors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from badges import signing
-from badges.signing import KeyFormatError
+from badges.core import signing
+from badges.core.signing import KeyFormatError
 
 # W3C vc-di-eddsa test-vector key pair (TestVectors/keyPair.json).
 W3C_SECRET_MULTIBASE = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"

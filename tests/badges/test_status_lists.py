@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from badges import credentials, keys, links
+from badges import keys, links
+from badges.core import credentials
 from tests.factories import make_badge_class
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]

@@ -11,7 +11,8 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from badges import services, signing, trust
+from badges import services, trust
+from badges.core import signing
 from badges.models import TrustedIssuer, TrustedIssuerIdentifier
 from tests.badges.conftest import bake_ob3, external_credential, register_issuer
 from tests.factories import make_staff
@@ -248,7 +249,7 @@ def test_an_ob2_issuer_is_registered_by_its_url_or_the_origin_hosting_its_badges
         "verification": {"type": "HostedBadge"},
         "issuedOn": "2025-10-01T00:00:00+09:00",
     }
-    from badges import baking
+    from badges.core import baking
     from tests.badges.conftest import small_png
 
     png = baking.bake(small_png(), {baking.KEYWORD_OB2: json.dumps(assertion, ensure_ascii=False)})

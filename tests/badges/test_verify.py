@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from badges import baking, credentials, services, signing, verification
+from badges import services
+from badges.core import baking, credentials, signing
 from badges.models import Award
+from badges.public import verification
 from tests.badges.conftest import bake_ob3, baked_bytes, external_credential, register_issuer, small_png
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]

@@ -18,7 +18,8 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from badges import services, signing
+from badges import services
+from badges.core import signing
 from tests.badges.conftest import bake_ob3, baked_bytes, external_credential, register_issuer
 from tests.badges.test_verify import PAGE, forged_in_the_citys_name, upload
 

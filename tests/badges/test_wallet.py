@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from badges import baking, credentials, oid4vci, qr, services, signing, wallet
+from badges import oid4vci, services, wallet
+from badges.core import baking, credentials, qr, signing
 from badges.models import Award, WalletOffer
 from tests.badges.conftest import baked_bytes, issue
 

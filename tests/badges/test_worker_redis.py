@@ -8,7 +8,8 @@ import json
 import pytest
 from django.db import transaction
 
-from badges import baking, credentials, services
+from badges import services
+from badges.core import baking, credentials
 from badges.models import Award
 from tests.worker import running_worker, sent_emails, wait_for
 

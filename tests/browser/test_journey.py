@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from badges import baking, credentials
+from badges.core import baking, credentials
 from badges.models import Award
 from courses.models import Enrolment
 from tests.browser.conftest import check_accessibility, sign_in

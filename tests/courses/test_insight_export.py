@@ -76,7 +76,7 @@ def test_an_export_needs_a_filter(client, city, carol):
 
 
 def test_a_too_large_export_is_refused_with_a_message(client, city, carol, monkeypatch):
-    monkeypatch.setattr(insight, "EXPORT_MAX_ROWS", 1)
+    monkeypatch.setattr(insight.search, "EXPORT_MAX_ROWS", 1)
     client.force_login(carol)
     response = client.get(reverse("hr:people_export_csv"), SEARCH)
     assert response.status_code == 302

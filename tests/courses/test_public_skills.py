@@ -13,7 +13,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from badges import credentials, issuing
+from badges import issuing
+from badges.core import credentials
 from badges.models import Award
 from courses.services import course_align_badge, enrolment_complete, programme_align_badge
 from tests.factories import (

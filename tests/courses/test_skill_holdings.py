@@ -411,8 +411,8 @@ def test_the_matrix_from_holdings_equals_the_matrix_from_the_evidence(varied_cit
                                 "as_of": as_of,
                                 "valid_only": valid_only,
                             }
-                            from_table = _rows(*insight._holder_counts_from_holdings(**args))
-                            assert from_table == _rows(*insight._holder_counts_sql(**args)), args
+                            from_table = _rows(*insight.matrix._holder_counts_from_holdings(**args))
+                            assert from_table == _rows(*insight.matrix._holder_counts_sql(**args)), args
                             compared += 1
                             nonzero += bool(from_table)
     assert compared > 300 and nonzero > compared // 2
@@ -425,7 +425,7 @@ def test_an_earlier_day_is_answered_from_the_tables(varied_city, carol):
     departments = insight.DepartmentIndex.load()
     past = timezone.localdate() - dt.timedelta(days=200)
     args = {"scope": scope, "parent": None, "level": 1, "grade": "", "as_of": past, "valid_only": False}
-    expected = _rows(*insight._holder_counts_sql(**args))
+    expected = _rows(*insight.matrix._holder_counts_sql(**args))
     matrix = insight.skill_matrix(scope=scope, departments=departments, as_of=past)
     assert sum(n for row in matrix.rows for n in row.counts) == sum(n for *_k, n in expected) > 0
     SkillBadgeSpan.objects.all().delete()  # the matrix reads the tables, not the evidence

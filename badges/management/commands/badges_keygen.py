@@ -16,7 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from badges import keys, signing
+from badges import keys
+from badges.core import signing
 
 
 class Command(BaseCommand):

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from staff.models import EmploymentType, JobFamily, PositionGrade, RecordAccess
 
-from .insight import HELP_SKILL_HOLDING, HELP_VALID_ONLY, Dept, fiscal_year_label, fiscal_year_of
-from .models import Skill, SkillLevel
+from ..models import Skill, SkillLevel
+from .departments import Dept
+from .fiscal import fiscal_year_label, fiscal_year_of
+from .help_texts import HELP_SKILL_HOLDING, HELP_VALID_ONLY
 
 
 def _department_choices(departments: Sequence[Dept], empty: str) -> list[tuple[str, str]]:

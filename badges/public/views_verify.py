@@ -6,7 +6,7 @@ The input is untrusted. In order, before anything is decoded:
 2. the request's Content-Length against the upload limit -> 413, before the body is read
    (Django reads at most Content-Length bytes, so this bounds the whole request);
 3. the form's own checks (one input, file size);
-4. ``badges.verification``, which checks pixel and text-chunk limits, PNG structure, JSON
+4. ``badges.public.verification``, which checks pixel and text-chunk limits, PNG structure, JSON
    depth and size before it parses anything, and turns every problem into a report code;
 5. around the check of an uploaded or pasted badge, ``badges.bounded``: a free slot among the
    few allowed to check untrusted input at once (else 503 ``busy`` at once, with Retry-After)
@@ -33,9 +33,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import bounded, credentials, verification
-from .forms import VerifyForm, read_upload
-from .ratelimit import WINDOW_SECONDS, client_address, rate_limited
+from .. import bounded
+from ..core import credentials
+from ..forms import VerifyForm, read_upload
+from ..ratelimit import WINDOW_SECONDS, client_address, rate_limited
+from . import verification
 
 logger = logging.getLogger(__name__)
 

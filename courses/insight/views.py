@@ -7,7 +7,6 @@ anonymous visitors go to the sign-in page. Every view of a person's record is lo
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -29,9 +28,10 @@ from staff.models import RecordAccess, StaffMember
 from staff.selectors import is_hr
 from staff.services import record_access_log
 
-from . import charts, exports, insight
-from .forms_hr import AccessLogForm, DashboardForm, MatrixForm, PeopleSearchForm
-from .models import Skill
+from .. import charts, exports, insight
+from ..models import Skill
+from .dashboard_charts import dashboard_charts
+from .forms import AccessLogForm, DashboardForm, MatrixForm, PeopleSearchForm
 
 PAGE_SIZE = 50
 
@@ -126,12 +126,12 @@ def people_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse:
         messages.error(request, _("Choose at least one filter before exporting."))
         return redirect("hr:people")
     plan = insight.search_plan(scope=scope, filters=filters)
-    people = list(plan.people[: insight.EXPORT_MAX_ROWS + 1])
-    if len(people) > insight.EXPORT_MAX_ROWS:
+    people = list(plan.people[: insight.search.EXPORT_MAX_ROWS + 1])
+    if len(people) > insight.search.EXPORT_MAX_ROWS:
         messages.error(
             request,
             _("More than %(limit)s people match: narrow the search before exporting.")
-            % {"limit": formats.number_format(insight.EXPORT_MAX_ROWS, force_grouping=True)},
+            % {"limit": formats.number_format(insight.search.EXPORT_MAX_ROWS, force_grouping=True)},
         )
         return redirect(reverse("hr:people") + "?" + _query_without(request, "page"))
     matches = insight.attach_evidence(plan, people, departments, id_subquery=plan.people.values("pk"))
@@ -143,7 +143,7 @@ def people_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse:
             for m in matches
             if m.person.pk != viewer.pk
         ],
-        batch_size=insight.EXPORT_MAX_ROWS,
+        batch_size=insight.search.EXPORT_MAX_ROWS,
     )
     rows = exports.rows(matches, filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -283,243 +283,6 @@ def _matrix_chart(matrix: insight.SkillMatrix) -> charts.Chart:
 # --- Dashboard ----------------------------------------------------------------------------
 
 
-def _month_label(day: dt.date) -> str:
-    return formats.date_format(day, "YEAR_MONTH_FORMAT")
-
-
-def _yen(value: float | int) -> str:
-    return _("%(amount)s yen") % {"amount": formats.number_format(int(value), force_grouping=True)}
-
-
-def _percent(value: float | int) -> str:
-    return f"{value:.0f}%"
-
-
-def _dashboard_charts(
-    d: insight.Dashboard, scope: insight.Scope, departments: insight.DepartmentIndex
-) -> list[charts.Chart]:
-    months = [_month_label(m) for m in d.months]
-    period = _("%(start)s to %(end)s") % {
-        "start": insight.fiscal_year_label(d.fy_from),
-        "end": insight.fiscal_year_label(d.fy_to),
-    }
-    out = []
-
-    s_req = charts.Series(_("Requests"), d.requests)
-    s_done = charts.Series(_("Completions"), d.completions)
-    title = _("Requests and completions per month")
-    desc = _("Line chart, %(period)s: %(requests)s requests and %(completions)s completions in all.") % {
-        "period": period,
-        "requests": f"{sum(d.requests):,}",
-        "completions": f"{sum(d.completions):,}",
-    }
-    out.append(
-        charts.Chart(
-            "requests-completions",
-            title,
-            desc,
-            charts.line_chart(
-                chart_id="requests-completions", title=title, desc=desc, labels=months, series=[s_req, s_done]
-            ),
-            [_("Month"), s_req.name, s_done.name],
-            charts.table_rows(months, [s_req, s_done]),
-        )
-    )
-
-    s_month = charts.Series(_("Badges issued"), d.badges)
-    s_cum = charts.Series(_("Cumulative"), d.badges_cumulative)
-    title = _("Badges issued per month, and the cumulative total")
-    desc = _("Line chart, %(period)s: %(issued)s badges issued; %(total)s issued since the start.") % {
-        "period": period,
-        "issued": f"{sum(d.badges):,}",
-        "total": f"{(d.badges_cumulative[-1] if d.badges_cumulative else 0):,}",
-    }
-    out.append(
-        charts.Chart(
-            "badges-monthly",
-            title,
-            desc,
-            charts.line_chart(chart_id="badges-monthly", title=title, desc=desc, labels=months, series=[s_month])
-            + charts.line_chart(
-                chart_id="badges-cumulative",
-                title=_("Cumulative badges issued"),
-                desc=desc,
-                labels=months,
-                series=[s_cum],
-            ),
-            [_("Month"), s_month.name, s_cum.name],
-            charts.table_rows(months, [s_month, s_cum]),
-        )
-    )
-
-    labels = [r.label for r in d.provider_rates]
-    rate = charts.Series(_("Completion rate"), [r.rate for r in d.provider_rates])
-    title = _("Completion rate by provider")
-    desc = _("Bar chart: completed ÷ (completed + not completed) for courses starting in %(period)s.") % {
-        "period": period
-    }
-    out.append(
-        charts.Chart(
-            "provider-rates",
-            title,
-            desc,
-            charts.bar_chart(
-                chart_id="provider-rates",
-                title=title,
-                desc=desc,
-                labels=labels,
-                series=[rate],
-                fmt=_percent,
-                max_value=100,
-            ),
-            [_("Provider"), _("Completed"), _("Finished"), _("Completion rate")],
-            [
-                [
-                    charts.Cell(r.label),
-                    charts.Cell(f"{r.completed:,}", numeric=True),
-                    charts.Cell(f"{r.finished:,}", numeric=True),
-                    charts.Cell(_percent(r.rate), numeric=True),
-                ]
-                for r in d.provider_rates
-            ],
-        )
-    )
-
-    labels = [f"{r.label} ({r.code})" for r in d.course_rates]
-    rate = charts.Series(_("Completion rate"), [r.rate for r in d.course_rates])
-    title = _("Courses with the lowest completion rate")
-    desc = _("Bar chart: the %(n)s courses with the lowest completion rate among those with enough finishers.") % {
-        "n": len(labels)
-    }
-    out.append(
-        charts.Chart(
-            "course-rates",
-            title,
-            desc,
-            charts.bar_chart(
-                chart_id="course-rates",
-                title=title,
-                desc=desc,
-                labels=labels,
-                series=[rate],
-                fmt=_percent,
-                max_value=100,
-            ),
-            [_("Course"), _("Completed"), _("Finished"), _("Completion rate")],
-            [
-                [
-                    charts.Cell(f"{r.label} ({r.code})", href=reverse("courses:detail", args=[r.code])),
-                    charts.Cell(f"{r.completed:,}", numeric=True),
-                    charts.Cell(f"{r.finished:,}", numeric=True),
-                    charts.Cell(_percent(r.rate), numeric=True),
-                ]
-                for r in d.course_rates
-            ],
-        )
-    )
-
-    labels = [departments.label_within(dept, scope) for dept, _n in d.badges_by_department]
-    s = charts.Series(_("Badges issued"), [n for _dept, n in d.badges_by_department])
-    title = _("Badges issued by department")
-    if scope.is_hr:
-        desc = _("Bar chart, %(period)s, by the holder's current division.") % {"period": period}
-    else:
-        desc = _(
-            "Bar chart, %(period)s, by the holder's current department: "
-            "the departments you head and the units below them."
-        ) % {"period": period}
-    out.append(
-        charts.Chart(
-            "badges-department",
-            title,
-            desc,
-            charts.bar_chart(chart_id="badges-department", title=title, desc=desc, labels=labels, series=[s]),
-            [_("Department"), s.name],
-            charts.table_rows(labels, [s]),
-        )
-    )
-
-    labels = [insight.fiscal_year_label(fy) for fy in range(d.fy_from, d.fy_to + 1)]
-    kinds = [charts.Series(label, counts) for label, counts in d.badges_by_use_type]
-    title = _("Badges issued by use type")
-    desc = _(
-        "Bar chart per fiscal year, %(period)s: badges for a course taken for self-development or as "
-        "evidence for promotion selection (the use type of the request the badge was issued for), and "
-        "programme badges, which several courses earn together."
-    ) % {"period": period}
-    out.append(
-        charts.Chart(
-            "badges-use-types",
-            title,
-            desc,
-            charts.bar_chart(chart_id="badges-use-types", title=title, desc=desc, labels=labels, series=kinds),
-            [_("Fiscal year"), *(k.name for k in kinds)],
-            charts.table_rows(labels, kinds),
-        )
-    )
-
-    labels = [label for label, _r, _c in d.use_types]
-    s_r = charts.Series(_("Requests"), [r for _label, r, _c in d.use_types])
-    s_c = charts.Series(_("Completions"), [c for _label, _r, c in d.use_types])
-    title = _("Requests and completions by use type")
-    desc = _("Bar chart, %(period)s: self-development and evidence for promotion selection.") % {"period": period}
-    out.append(
-        charts.Chart(
-            "use-types",
-            title,
-            desc,
-            charts.bar_chart(chart_id="use-types", title=title, desc=desc, labels=labels, series=[s_r, s_c]),
-            [_("Use type"), s_r.name, s_c.name],
-            charts.table_rows(labels, [s_r, s_c]),
-        )
-    )
-
-    labels = [insight.fiscal_year_label(fy) for fy, _s, _b in d.subsidy]
-    s_spent = charts.Series(_("Subsidy spent"), [spent for _fy, spent, _b in d.subsidy])
-    s_budget = charts.Series(_("Budget"), [budget for _fy, _s, budget in d.subsidy])
-    title = _("Training subsidy spent against budget, per fiscal year")
-    desc = _("Bar chart per fiscal year (April to March). %(budget_note)s") % {
-        "budget_note": _("Budgets come from the TRAINING_BUDGET_BY_FISCAL_YEAR setting; a dash means none is set.")
-    }
-    out.append(
-        charts.Chart(
-            "subsidy",
-            title,
-            desc,
-            charts.bar_chart(
-                chart_id="subsidy", title=title, desc=desc, labels=labels, series=[s_spent, s_budget], fmt=_yen
-            ),
-            [_("Fiscal year"), s_spent.name, s_budget.name],
-            charts.table_rows(labels, [s_spent, s_budget], fmt=_yen),
-            note=str(insight.HELP_FISCAL_YEAR),
-        )
-    )
-
-    labels = [f"{w.title} ({w.code})" for w in d.waitlists]
-    s_w = charts.Series(_("On the waiting list"), [w.waitlisted for w in d.waitlists])
-    title = _("Waiting-list pressure per course")
-    desc = _("Bar chart: the %(n)s courses with the most people on the waiting list now.") % {"n": len(labels)}
-    out.append(
-        charts.Chart(
-            "waitlists",
-            title,
-            desc,
-            charts.bar_chart(chart_id="waitlists", title=title, desc=desc, labels=labels, series=[s_w]),
-            [_("Course"), _("On the waiting list"), _("Seats taken"), _("Capacity")],
-            [
-                [
-                    charts.Cell(f"{w.title} ({w.code})", href=reverse("courses:detail", args=[w.code])),
-                    charts.Cell(f"{w.waitlisted:,}", numeric=True),
-                    charts.Cell(f"{w.seated:,}", numeric=True),
-                    charts.Cell("—" if w.capacity is None else f"{w.capacity:,}", numeric=True),
-                ]
-                for w in d.waitlists
-            ],
-        )
-    )
-    return out
-
-
 def _dashboard_heading(scope: insight.Scope, departments: insight.DepartmentIndex) -> str:
     """HR sees the whole city; a head sees the departments they head, so the page says which."""
     if scope.is_hr:
@@ -542,7 +305,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "scope": scope,
             "form": form,
             "dashboard": data,
-            "charts": _dashboard_charts(data, scope, departments),
+            "charts": dashboard_charts(data, scope, departments),
             "period": (insight.fiscal_year_label(fy_from), insight.fiscal_year_label(fy_to)),
             "heading": _dashboard_heading(scope, departments),
         },

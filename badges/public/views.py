@@ -17,9 +17,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from . import achievement_types, credentials, grades, keys, links, rendering
-from .models import Award, BadgeClass, Issuer, SigningKey
-from .selectors import award_image_visible_to
+from .. import grades, keys, links
+from ..core import achievement_types, credentials, rendering
+from ..models import Award, BadgeClass, Issuer, SigningKey
+from ..selectors import award_image_visible_to
 
 LD_JSON = "application/ld+json"
 

@@ -33,9 +33,11 @@ from django.views.decorators.http import require_GET
 
 from hachioji_portal.organisation import organisation
 
-from . import links, qr, selectors, verification
-from .models import Award
-from .prepared import PreparedRow
+from .. import links, selectors
+from ..core import qr
+from ..models import Award
+from ..prepared import PreparedRow
+from . import verification
 
 logger = logging.getLogger(__name__)
 

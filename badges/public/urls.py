@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views_public as views
-from . import views_share, views_verify, views_wallet
+from .. import views_wallet
+from . import views, views_share, views_verify
 
 app_name = "public"
 

@@ -3,7 +3,7 @@
 Three guarantees this module gives the signing/verifying code:
 
 1. **No network, ever.**  The document loader answers only the context URLs listed
-   in :data:`CONTEXT_FILES` from the files in ``badges/contexts/`` (see
+   in :data:`CONTEXT_FILES` from the files in ``badges/core/contexts/`` (see
    ``SOURCES.md`` there for origin and licence) and raises :class:`ContextNotFound`
    for anything else.  It is passed explicitly to every pyld call; pyld's global
    default loader (which would use the network) is never relied on.  City networks
