@@ -21,8 +21,11 @@ from django.utils.translation import gettext
 
 from staff.models import StaffMember
 
-from . import baking, publisher, selectors, trust, verification
+from . import publisher, selectors, trust
+from .core import baking
 from .models import Award, BadgeClass, ExternalBadge, TrustedIssuer, TrustedIssuerIdentifier
+from .public import verification
+from .signals import external_badges_changed
 
 logger = logging.getLogger(__name__)
 
@@ -411,6 +414,7 @@ def external_badge_confirm(
     badge.refresh_from_db()
     if changed:
         logger.info("external badge %s confirmed by %s (warnings: %s)", badge.pk, by.pk, ",".join(warnings) or "none")
+        external_badges_changed.send(sender=ExternalBadge, holder_ids=[badge.holder_id])
     return bool(changed)
 
 
@@ -428,6 +432,7 @@ def external_badge_reject(*, badge: ExternalBadge, by: StaffMember, note: str) -
     badge.refresh_from_db()
     if changed:
         logger.info("external badge %s rejected by %s", badge.pk, by.pk)
+        external_badges_changed.send(sender=ExternalBadge, holder_ids=[badge.holder_id])
     return bool(changed)
 
 

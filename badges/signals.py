@@ -11,3 +11,7 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 awards_changed = Signal()  # kwargs: recipient_ids (list[int])
+
+#: Sent inside the transaction in which HR confirmed or rejected external badges, with
+#: ``holder_ids``: the people whose confirmed external badges may have changed.
+external_badges_changed = Signal()  # kwargs: holder_ids (list[int])

@@ -16,6 +16,13 @@ class CoursesConfig(AppConfig):
         # Skill holdings follow badges being issued and revoked (badges does not know courses).
         awards_changed.connect(on_awards_changed, dispatch_uid="courses.holdings.awards_changed")
 
+        from badges.signals import external_badges_changed
+
+        from .learning import on_external_badges_changed
+
+        # The human-capital report's rows follow HR confirming external badges.
+        external_badges_changed.connect(on_external_badges_changed, dispatch_uid="courses.learning.external_badges")
+
         from badges.record import register_completions, register_skill_namer
 
         from .selectors import record_completions, skill_display_names
@@ -26,7 +33,7 @@ class CoursesConfig(AppConfig):
         # courses: it joins each to its badge by the source key, see badges/record.py).
         register_completions(record_completions)
 
-        from badges.achievement_types import register as register_achievement_types
+        from badges.core.achievement_types import register as register_achievement_types
 
         from .skill_framework import badge_achievement_types
 

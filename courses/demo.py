@@ -20,6 +20,7 @@ from django.utils import timezone
 from badges.models import BadgeClass, Issuer
 from staff.models import Department, StaffMember
 
+from .learning import learning_years_refresh
 from .models import Course, Enrolment, EnrolmentEvent, EnrolmentState, Programme, Provider, Skill
 from .services import (
     course_align_badge,
@@ -610,6 +611,7 @@ def _backdated(*, staff: StaffMember, course: Course, head: StaffMember, hr: Sta
             ),
         ]
     )
+    learning_years_refresh(staff_ids=[staff.pk])  # the seat, written around the services
     return enrolment
 
 

@@ -38,7 +38,7 @@ CANDIDATE_HEADERS = [
 
 def _status_ja(evidence: dict[str, Any]) -> str:
     if evidence["kind"] == "external":
-        from badges.verification import STATUS_LABELS
+        from badges.public.verification import STATUS_LABELS
 
         result = evidence["status"].split(":", 1)[-1]
         with translation.override("ja"):

@@ -27,29 +27,27 @@ cover and how):
   selection (昇任選考活用型) ÷ all completions in it.
 * **External badges confirmed**: external badges HR confirmed in the fiscal year (``confirmed_at``).
 
-Every figure is one GROUP BY over its table with the department and the fiscal year as keys
-(seven queries plus the course list, whatever the size of the city), rolled up to divisions in
-Python over at most a few thousand small rows.
+Every figure but the headcount is read from ``LearningYear`` (each person's learning per fiscal
+year, kept by ``courses.learning`` in the transaction of each change): three queries whatever the
+size of the city (the headcount, the two years' sums, skill coverage), each a GROUP BY with the
+department and the fiscal year as keys, rolled up to divisions in Python over at most a few
+thousand small rows.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
-from django.utils import timezone
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from badges.models import ExternalBadge
 from staff.models import StaffMember
 
-from .insight import DepartmentIndex, Dept, Scope, fiscal_year_bounds
-from .models import SEAT_STATES, AwardUse, Course, Enrolment, EnrolmentState, SkillHolding, UseType
+from .insight import DepartmentIndex, Dept, Scope
+from .models import LearningYear
 
 
 @dataclass
@@ -142,49 +140,12 @@ class Report:
     divisions: list[GroupRow] = field(default_factory=list)
 
 
-def _t(model: Any) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _aware(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def _fy_case(field_name: str, years: list[int], *, aware: bool) -> Case:
-    """The index of the fiscal year a date (or moment) falls in, for ``years`` in order (the rows
-    are already limited to the whole period)."""
-    whens = []
-    for i, fy in enumerate(years):
-        end = fiscal_year_bounds(fy)[1]
-        whens.append(When(**{f"{field_name}__lt": _aware(end) if aware else end}, then=Value(i)))
-    return Case(*whens, output_field=IntegerField())
-
-
-def _course_fiscal_years(years: list[int]) -> dict[int, int]:
-    """Course id → index of the fiscal year it counts in (starts, else applications close, else
-    added), for the courses in ``years``. One query over the catalogue."""
-    start, end = fiscal_year_bounds(years[0])[0], fiscal_year_bounds(years[-1])[1]
-    out = {}
-    for pk, starts_on, closes_on, created_at in Course.objects.order_by().values_list(
-        "pk", "starts_on", "application_closes_on", "created_at"
-    ):
-        day = starts_on or closes_on or timezone.localtime(created_at).date()
-        if start <= day < end:
-            for i, fy in enumerate(years):
-                if day < fiscal_year_bounds(fy)[1]:
-                    out[pk] = i
-                    break
-    return out
-
-
 def report(*, scope: Scope, departments: DepartmentIndex, fiscal_year: int) -> Report:
-    """The figures of ``fiscal_year`` and the year before, city-wide and per division: eight queries.
+    """The figures of ``fiscal_year`` and the year before, city-wide and per division: three queries.
     For HR (the whole city): a head of section has no report (docs/roles.md)."""
     if not scope.is_hr:
         raise ValueError("the human-capital report is the whole city's")
     years = [fiscal_year - 1, fiscal_year]
-    start, end = fiscal_year_bounds(years[0])[0], fiscal_year_bounds(years[-1])[1]
-    start_at, end_at = _aware(start), _aware(end)
     raw: dict[tuple[int | None, int], Counts] = defaultdict(Counts)  # (department id, year index)
 
     # 1. Headcount today, per department (the same for both years).
@@ -199,101 +160,43 @@ def report(*, scope: Scope, departments: DepartmentIndex, fiscal_year: int) -> R
         for i in range(len(years)):
             raw[dept_pk, i].headcount += n
 
-    # 2. Participants and spend: seated enrolments in the courses of each fiscal year, summed per
-    #    person and year first (so that counting people needs no DISTINCT), then per department.
-    course_fy = _course_fiscal_years(years)
-    if course_fy:
-        values = ", ".join(["(%s, %s)"] * len(course_fy))
-        seats = ", ".join(["%s"] * len(SEAT_STATES))
-        sql = f"""WITH cf(c, y) AS (VALUES {values})
-                  SELECT s.department_id, e.y, COUNT(*), SUM(e.sub), SUM(e.share)
-                    FROM (SELECT en.staff_id AS p, cf.y AS y, SUM(en.city_subsidy) AS sub, SUM(en.staff_share) AS share
-                            FROM {_t(Enrolment)} en JOIN cf ON cf.c = en.course_id
-                           WHERE en.state IN ({seats})
-                           GROUP BY en.staff_id, cf.y) e
-                    JOIN {_t(StaffMember)} s ON s.id = e.p
-                   WHERE s.is_active
-                   GROUP BY s.department_id, e.y"""  # noqa: S608 - table names from the models, values bound
-        params: list[Any] = [v for pair in course_fy.items() for v in pair] + [str(x) for x in SEAT_STATES]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for dept_pk, i, people, subsidy, share in cursor.fetchall():
-                c = raw[dept_pk, int(i)]
-                c.participants += int(people)
-                c.subsidy += int(subsidy or 0)
-                c.staff_share += int(share or 0)
-
-    # 3. Completions: hours, count, and those requested for promotion selection.
-    for dept_pk, i, n, promo, hours in (
-        Enrolment.objects.filter(
-            scope.staff_q("staff__"),
-            staff__is_active=True,
-            state=EnrolmentState.COMPLETED,
-            completed_on__gte=start,
-            completed_on__lt=end,
+    # 2. Everything else from each person's rows of the two years (``LearningYear``, kept by
+    #    ``courses.learning``): one GROUP BY per department and year over narrow rows.
+    learning = LearningYear.objects.filter(scope.staff_q("staff__"), staff__is_active=True).order_by()
+    for dept_pk, fy, people, subsidy, share, hours, n, promo, badges, external in (
+        learning.filter(fiscal_year__in=years)
+        .values_list("staff__department_id", "fiscal_year")
+        .annotate(
+            people=Count("pk", filter=Q(seats__gt=0)),
+            subsidy=Sum("subsidy"),
+            share=Sum("staff_share"),
+            hours=Sum("hours"),
+            n=Sum("completions"),
+            promo=Sum("promotion_completions"),
+            badges=Sum("badges"),
+            external=Sum("external_confirmed"),
         )
-        .order_by()
-        .annotate(fy=_fy_case("completed_on", years, aware=False))
-        .values_list("staff__department_id", "fy")
-        .annotate(n=Count("pk"), promo=Count("pk", filter=Q(use_type=UseType.PROMOTION)), hours=Sum("course__hours"))
     ):
-        c = raw[dept_pk, i]
-        c.completions += n
-        c.promotion_completions += promo
+        c = raw[dept_pk, years.index(fy)]
+        c.participants += people
+        c.subsidy += int(subsidy or 0)
+        c.staff_share += int(share or 0)
         c.hours += float(hours or 0)
+        c.completions += int(n or 0)
+        c.promotion_completions += int(promo or 0)
+        c.badges += int(badges or 0)
+        c.external_confirmed += int(external or 0)
 
-    # 4. External badges: hours by issue date, confirmations by the day HR confirmed them.
-    confirmed = ExternalBadge.objects.filter(
-        scope.staff_q("holder__"), holder__is_active=True, status=ExternalBadge.Status.CONFIRMED
-    )
-    for dept_pk, i, hours in (
-        confirmed.filter(issued_on__gte=start, issued_on__lt=end)
-        .order_by()
-        .annotate(fy=_fy_case("issued_on", years, aware=False))
-        .values_list("holder__department_id", "fy")
-        .annotate(hours=Sum("hours"))
+    # 3. Skill coverage: people who first held a skill in or before each year.
+    by_year = {f"y{i}": Count("pk", filter=Q(fiscal_year__lte=fy)) for i, fy in enumerate(years)}
+    for dept_pk, *per_year in (
+        learning.filter(first_skill=True, fiscal_year__lte=years[-1])
+        .values_list("staff__department_id")
+        .annotate(**by_year)
+        .values_list("staff__department_id", *by_year)
     ):
-        raw[dept_pk, i].hours += float(hours or 0)
-    for dept_pk, i, n in (
-        confirmed.filter(confirmed_at__gte=start_at, confirmed_at__lt=end_at)
-        .order_by()
-        .annotate(fy=_fy_case("confirmed_at", years, aware=True))
-        .values_list("holder__department_id", "fy")
-        .annotate(n=Count("pk"))
-    ):
-        raw[dept_pk, i].external_confirmed += n
-
-    # 5. Badges issued (AwardUse: one narrow row per issued badge).
-    for dept_pk, i, n in (
-        AwardUse.objects.filter(
-            scope.staff_q("recipient__"), recipient__is_active=True, issued_at__gte=start_at, issued_at__lt=end_at
-        )
-        .order_by()
-        .annotate(fy=_fy_case("issued_at", years, aware=True))
-        .values_list("recipient__department_id", "fy")
-        .annotate(n=Count("pk"))
-    ):
-        raw[dept_pk, i].badges += n
-
-    # 6. Skill coverage: people with a skill at level 1 by the end of each fiscal year. The first
-    #    completion and first badge per person first (one pass over the level-1 holdings), then
-    #    a count per department and year.
-    sums, params = [], []
-    for fy in years:
-        fy_end = fiscal_year_bounds(fy)[1]
-        sums.append("SUM(CASE WHEN h.d < %s OR h.b < %s THEN 1 ELSE 0 END)")
-        params += [fy_end, connection.ops.adapt_datetimefield_value(_aware(fy_end))]
-    sql = f"""SELECT s.department_id, {", ".join(sums)}
-                FROM (SELECT staff_id, MIN(completed_on) AS d, MIN(badge_since) AS b
-                        FROM {_t(SkillHolding)} WHERE level = 1 GROUP BY staff_id) h
-                JOIN {_t(StaffMember)} s ON s.id = h.staff_id
-               WHERE s.is_active
-               GROUP BY s.department_id"""  # noqa: S608 - table names from the models, values bound
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for dept_pk, *per_year in cursor.fetchall():
-            for i, n in enumerate(per_year):
-                raw[dept_pk, i].skill_holders += int(n or 0)
+        for i, n in enumerate(per_year):
+            raw[dept_pk, i].skill_holders += n
 
     # Roll up: the city, and each division (部) by the department's top ancestor.
     city = GroupRow(str(_("Whole city")), None, {fy: Counts() for fy in years})

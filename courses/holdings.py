@@ -42,6 +42,7 @@ from django.db import connection, transaction
 
 from badges.models import Award
 
+from .learning import learning_years_refresh
 from .models import (
     AwardUse,
     Course,
@@ -236,6 +237,8 @@ def skill_holdings_refresh(*, staff_ids: Iterable[int]) -> None:
             where = "{col} IN (" + marks + ")"
             cursor.execute(_insert_sql(where), chunk * 3)
             cursor.execute(_spans_insert_sql(where), chunk * 2)
+    # Their learning per fiscal year (completions, badges, the year they first held a skill).
+    learning_years_refresh(staff_ids=ids)
 
 
 def _people_with_evidence_through(course_ids: list[int], badge_class_ids: list[int]) -> set[int]:
@@ -359,5 +362,5 @@ def on_awards_changed(sender: Any, *, recipient_ids: Iterable[int], **kwargs: An
     """``badges.signals.awards_changed`` (connected in ``CoursesConfig.ready``): badges were issued,
     revoked or re-issued, inside that transaction; their holders' skills may have changed."""
     recipient_ids = list(recipient_ids)
-    skill_holdings_refresh(staff_ids=recipient_ids)
     award_uses_refresh(recipient_ids=recipient_ids)
+    skill_holdings_refresh(staff_ids=recipient_ids)  # then their LearningYear rows, badges included

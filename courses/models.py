@@ -837,3 +837,35 @@ class PromotionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_set} @ {self.frozen_at:%Y-%m-%d %H:%M} ({self.digest[:12]})"
+
+
+class LearningYear(models.Model):
+    """One person's learning in one fiscal year, derived from enrolments, badges and confirmed
+    external badges for the human-capital report (``courses.hcreport``): kept by
+    ``courses.learning`` in the transaction of the change (never edited by hand;
+    ``manage.py learning_years_rebuild`` redoes it all). A row exists only for a year with
+    something in it. What each column counts is the docstring of ``courses.hcreport``."""
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField()
+    # Seated enrolments (approved, completed, not completed) in courses counted in the year.
+    seats = models.PositiveIntegerField(default=0)
+    subsidy = models.PositiveBigIntegerField(default=0)
+    staff_share = models.PositiveBigIntegerField(default=0)
+    # Course hours of completions in the year, plus hours of confirmed external badges issued in it.
+    hours = models.DecimalField(max_digits=10, decimal_places=1, default=0)
+    completions = models.PositiveIntegerField(default=0)
+    promotion_completions = models.PositiveIntegerField(default=0)
+    badges = models.PositiveIntegerField(default=0)  # issued in the year (AwardUse)
+    external_confirmed = models.PositiveIntegerField(default=0)
+    # The year the person first held a skill (level 1 or above, SkillHolding).
+    first_skill = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "fiscal_year"], name="learning_year_once"),
+        ]
+        indexes = [models.Index(fields=["fiscal_year", "staff"], name="learning_year_fy_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}: FY{self.fiscal_year}"

@@ -24,7 +24,9 @@ Definitions (also in docs/architecture.md, "Promotion selection points"):
 
 Every function costs a fixed number of queries whatever the number of candidates (the tests
 assert it at two sizes): the rules (three queries), the candidates with their points (two
-GROUP BY statements), and the page's people and evidence (three queries).
+GROUP BY statements), and the page's people and evidence (three queries). The candidates page
+asks for one page only (:func:`standings_page`: the ranking, the caps and the count in one
+statement, the page's people returned); the exports and the freeze use :func:`standings`.
 """
 
 from __future__ import annotations
@@ -312,6 +314,98 @@ def standings(rules: Rules, *, only: Iterable[int] | None = None, any_years: boo
     return sorted(found.values(), key=lambda s: (-s.total, s.employee_number))
 
 
+def _external_where_sql(rules: Rules) -> tuple[str, list[Any]]:
+    """WHERE conditions on ``e`` (an external badge) for "counts": :func:`_external_filter` in SQL."""
+    rs, moment = rules.rule_set, connection.ops.adapt_datetimefield_value
+    conditions = [
+        "e.status = %s",
+        "e.issued_on IS NOT NULL",
+        "e.issued_on <= %s",
+        "(e.expires_at IS NULL OR e.expires_at >= %s)",
+    ]
+    params: list[Any] = [ExternalBadge.Status.CONFIRMED, rs.cutoff_on, moment(rules.cutoff_end)]
+    if rs.recency_years:
+        conditions.append("e.issued_on >= %s")
+        params.append(years_before(rs.cutoff_on, rs.recency_years))
+    return " AND ".join(conditions), params
+
+
+def standings_page(rules: Rules, *, number: int, per_page: int) -> tuple[int, int, list[Standing]]:
+    """One page of :func:`standings` (the same people in the same order, with the same points), the
+    ranking done by the database: ``(candidates in all, the page number actually shown, the
+    page's standings)``. One query (two when ``number`` is past the last page), whatever the
+    number of candidates: only the page's people come back to Python. The exports and the
+    freeze still use :func:`standings` (every candidate with their evidence)."""
+    cand_sql, cand_params = _candidates_sql(rules)
+    # Points are summed for everyone at the grade (a cheap filter, as in standings()); joining
+    # them to the candidates afterwards keeps the candidates' query out of the badge scan.
+    pool_sql, pool_params = _pool_sql(rules)
+    ctes, params = [f"cand AS ({cand_sql})"], list(cand_params)
+    raw = ["SELECT CAST(NULL AS INTEGER) AS p, CAST(NULL AS INTEGER) AS c, 0 AS s WHERE 1 = 0"]
+    raw_params: list[Any] = []
+    if rules.by_badge:
+        ctes.append(f"m(b, c, pts) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(rules.by_badge))})")
+        for badge_id, match in rules.by_badge.items():
+            params += [badge_id, match.category, match.points]
+        award_where, award_params = _award_filter_sql(rules)
+        raw.append(
+            f"""SELECT a.recipient_id, m.c, m.pts FROM {_t(Award)} a JOIN m ON m.b = a.badge_class_id
+                 WHERE {award_where} AND a.recipient_id IN ({pool_sql})"""  # noqa: S608 - table names from the models, values bound
+        )
+        raw_params += award_params + pool_params
+    if rules.external is not None:
+        ext_where, ext_params = _external_where_sql(rules)
+        raw.append(
+            f"""SELECT e.holder_id, CAST(%s AS INTEGER), CAST(%s AS INTEGER) FROM {_t(ExternalBadge)} e
+                 WHERE {ext_where} AND e.holder_id IN ({pool_sql})"""  # noqa: S608 - as above
+        )
+        raw_params += [rules.external.category, rules.external.points, *ext_params, *pool_params]
+    ctes.append(f"raw AS ({' UNION ALL '.join(raw)})")
+    params += raw_params
+    # A category's points cut to its cap (Rules.capped), then the total per person.
+    capped, cap_params = "SUM(x.s)", []
+    caps = [(pk, c.cap) for pk, c in rules.categories.items() if c.cap is not None]
+    if caps:
+        whens = " ".join("WHEN x.c = %s AND SUM(x.s) > %s THEN %s" for _ in caps)
+        capped = f"CASE {whens} ELSE SUM(x.s) END"
+        cap_params = [v for pk, cap in caps for v in (pk, cap, cap)]
+    ctes.append(f"capped AS (SELECT x.p, x.c, {capped} AS v FROM raw x GROUP BY x.p, x.c)")  # noqa: S608
+    params += cap_params
+    ctes.append("totals AS (SELECT capped.p, SUM(capped.v) AS t FROM capped GROUP BY capped.p)")
+    # Most points first, then by employee number as Python compares strings (code points).
+    num = 'cand.num COLLATE "C"' if connection.vendor == "postgresql" else "cand.num"
+    sql = f"""WITH {", ".join(ctes)},
+              ranked AS (SELECT cand.p, cand.num, cand.since, COALESCE(totals.t, 0) AS t, COUNT(*) OVER () AS n
+                           FROM cand LEFT JOIN totals ON totals.p = cand.p
+                          ORDER BY COALESCE(totals.t, 0) DESC, {num} LIMIT %s OFFSET %s)
+              SELECT r.p, r.num, r.since, r.t, r.n, capped.c, capped.v
+                FROM ranked r LEFT JOIN capped ON capped.p = r.p
+               ORDER BY r.t DESC, r.num{' COLLATE "C"' if connection.vendor == "postgresql" else ""}"""  # noqa: S608
+
+    def run(page: int) -> tuple[int, list[Standing]]:
+        found: dict[int, Standing] = {}
+        total = 0
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, per_page, (page - 1) * per_page])
+            for p, num, since, points, n, category, value in cursor.fetchall():
+                total = int(n)
+                standing = found.get(p)
+                if standing is None:
+                    standing = found[p] = Standing(p, num, _as_date(since), {}, int(points))
+                if category is not None:
+                    standing.by_category[int(category)] = int(value)
+        return total, list(found.values())
+
+    number = max(number, 1)
+    total, page = run(number)
+    if not page and number > 1:  # past the end: the last page, as Paginator.get_page
+        total, page = run(1)
+        number = max(1, -(-total // per_page))
+        if number > 1:
+            total, page = run(number)
+    return total, number, page
+
+
 def _count() -> Any:
     from django.db.models import Count
 
@@ -355,7 +449,7 @@ class Evidence:
     @property
     def status_label(self) -> str:
         if self.kind == "external":
-            from badges.verification import STATUS_LABELS
+            from badges.public.verification import STATUS_LABELS
 
             result = self.status.split(":", 1)[-1]
             return gettext("Confirmed by HR (verification: %(result)s)") % {"result": STATUS_LABELS.get(result, result)}

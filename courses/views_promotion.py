@@ -7,6 +7,7 @@ section's; docs/roles.md). Every candidate shown or exported is logged in the re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -63,13 +64,38 @@ def rule_sets(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _page_number(request: HttpRequest) -> int:
+    """The page asked for; anything but a whole number is the first page (as Paginator.get_page)."""
+    try:
+        return max(int(request.GET.get("page", 1)), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+class _Ranked(Sequence[promotion.Standing]):
+    """The ranked list as the paginator sees it: ``count`` candidates, of which only the page
+    starting at ``offset`` was read (``promotion.standings_page``)."""
+
+    def __init__(self, count: int, offset: int, page: list[promotion.Standing]) -> None:
+        self.n, self.offset, self.rows = count, offset, page
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, slice) or (index.start or 0) != self.offset:
+            raise IndexError("only the page that was read")
+        return self.rows
+
+
 @login_required
 def candidates(request: HttpRequest, pk: int) -> HttpResponse:
     scope = _hr_only(request)
     rule_set = get_object_or_404(PromotionRuleSet, pk=pk)
     rules = promotion.rules_load(rule_set)
-    standings = promotion.standings(rules)
-    page = Paginator(standings, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Ranked and cut to the page by the database: only the page's 50 people come back.
+    total, number, standings = promotion.standings_page(rules, number=_page_number(request), per_page=PAGE_SIZE)
+    page = Paginator(_Ranked(total, (number - 1) * PAGE_SIZE, standings), PAGE_SIZE).page(number)
     departments = insight.DepartmentIndex.load()
     rows = promotion.candidate_rows(rules, list(page.object_list), departments)
     _log(request, [r.person.pk for r in rows], insight.PURPOSE_HR)
@@ -85,11 +111,11 @@ def candidates(request: HttpRequest, pk: int) -> HttpResponse:
             "categories": list(rules.categories.values()),
             "page": page,
             "rows": rows,
-            "total_candidates": len(standings),
+            "total_candidates": total,
             "snapshots": snapshots,
             "help_points": promotion.HELP_POINTS,
             "show_admin_links": request.user.is_staff,  # type: ignore[union-attr]
-            "first_rank": page.start_index() if standings else 0,
+            "first_rank": page.start_index() if total else 0,
         },
     )
 

@@ -313,3 +313,34 @@ def test_the_staff_page_costs_a_fixed_number_of_queries(client, sel, django_asse
 def test_my_learning_links_to_my_points(client, alice):
     client.force_login(alice)
     assert 'href="/courses/my-promotion/"' in client.get("/courses/my-learning/").content.decode()
+
+
+@pytest.mark.parametrize("external_category", ["dx", "none"])
+def test_a_page_ranked_by_the_database_is_that_page_of_the_whole_list(sel, external_category):
+    """The candidates page ranks in SQL (``standings_page``); the exports and the freeze rank in
+    Python (``standings``): every page is the same people, order, totals and capped points."""
+    _more_candidates(sel, 5)
+    unit = make_department(name="同点係")
+    for _ in range(3):  # ties on points: broken by employee number
+        badge_for(make_person(unit, "shunin", 3), sel.dx_course)
+    for person in (sel.people["mari"], sel.people["kenji"]):
+        external_badge(person, issued=timezone.localdate() - dt.timedelta(days=100))
+    sel.rule_set.count_external = True
+    sel.rule_set.external_points = 7
+    sel.rule_set.external_category = sel.dx if external_category == "dx" else None
+    sel.rule_set.save()
+    rules = promotion.rules_load(sel.rule_set)
+    whole = promotion.standings(rules)
+    assert len(whole) >= 10 and any(s.by_category.get(sel.law.pk) == 15 for s in whole)  # a cap applied
+    for number in range(1, len(whole) // 3 + 2):
+        total, shown, page = promotion.standings_page(rules, number=number, per_page=3)
+        assert (total, shown) == (len(whole), number)
+        assert page == whole[(number - 1) * 3 : number * 3]
+    past_end = promotion.standings_page(rules, number=99, per_page=3)
+    assert past_end[1] == -(-len(whole) // 3) and past_end[2] == whole[(past_end[1] - 1) * 3 :]
+
+
+def test_a_page_number_past_the_end_shows_the_last_page(client, sel, carol):
+    client.force_login(carol)
+    page = client.get(f"/hr/promotion/{sel.rule_set.pk}/?page=99").content.decode()
+    assert page.count('class="evidence"') >= 3  # the one page of this small selection, not an empty one

@@ -34,6 +34,7 @@ from django.utils import timezone
 from badges.keys import default_issuer
 from badges.models import Award, BadgeClass
 from courses.holdings import award_uses_rebuild, skill_holdings_rebuild
+from courses.learning import learning_years_rebuild
 from courses.models import Course, CourseSkill, Enrolment, Programme, Provider, Skill
 from staff.demo import FAMILY, GIVEN
 from staff.models import Assignment, Department, StaffMember
@@ -150,6 +151,7 @@ class Command(BaseCommand):
             # The rows above bypass the services that keep the holdings: compute them in one go.
             self._step("skill holdings", skill_holdings_rebuild)
             self._step("badge uses", award_uses_rebuild)
+            self._step("learning per person and fiscal year", learning_years_rebuild)
         if connection.vendor == "postgresql":
             # VACUUM too, not only ANALYZE: freshly loaded pages have no visibility map yet, and
             # without it PostgreSQL cannot answer from an index alone (what autovacuum does later).
