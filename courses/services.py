@@ -36,6 +36,7 @@ from .holdings import (
     skill_holdings_refresh_for_courses,
     skill_holdings_refresh_for_programmes,
 )
+from .learning import learning_years_refresh, learning_years_refresh_for_courses
 from .models import (
     SEAT_STATES,
     WAITLIST_ORDER,
@@ -176,6 +177,10 @@ def _move(enrolment: Enrolment, to_state: str, *, actor: StaffMember | None, com
     elif to_state in (S.APPROVED, S.WAITLISTED, S.REJECTED):
         enrolment.decided_at = now
     enrolment.save()
+    if (from_state in SEAT_STATES) != (to_state in SEAT_STATES):
+        # A seat taken or given up: the human-capital report's rows (a completion refreshes
+        # them with the skill holdings; completed is final).
+        learning_years_refresh(staff_ids=[enrolment.staff_id])
     return EnrolmentEvent.objects.create(
         enrolment=enrolment, from_state=from_state, to_state=to_state, actor=actor, comment=comment, at=now
     )
@@ -496,6 +501,51 @@ def enrolment_mark_not_completed(*, enrolment: Enrolment, actor: StaffMember | N
     _notify(fresh, comment.strip())
     _sync(enrolment, fresh)
     return fresh
+
+
+def enrolment_result_refusal(
+    *,
+    enrolment: Enrolment,
+    course: Course,
+    to_state: str,
+    completed_on: dt.date | None = None,
+    grade: str = "",
+    result_note: str = "",
+    date_reason: str = "",
+    today: dt.date | None = None,
+) -> EnrolmentError | None:
+    """What ``enrolment_complete`` (``to_state`` completed) or ``enrolment_mark_not_completed``
+    would refuse for ``enrolment`` as it stands, without writing or locking anything: the
+    grade report's preview checks thousands of lines with it (courses/resources.py). The same
+    rules in the same order as the services; the caller checks the actor (``_require_hr``) once."""
+    today = today or _today()
+    try:
+        if to_state == S.NOT_COMPLETED:
+            if not enrolment.can_become(S.NOT_COMPLETED):
+                raise _refusal(enrolment, S.NOT_COMPLETED)
+            return None
+        completed_on = completed_on or today
+        _refuse_future(completed_on, today)
+        if enrolment.state == S.COMPLETED:
+            current = (enrolment.grade, enrolment.result_note, enrolment.completed_on)
+            if current != (grade.strip(), result_note.strip(), completed_on) and completed_on != enrolment.completed_on:
+                _completion_date_note(course=course, completed_on=completed_on, today=today, date_reason=date_reason)
+            return None
+        if not enrolment.can_become(S.COMPLETED):
+            raise _refusal(enrolment, S.COMPLETED)
+        _completion_date_note(course=course, completed_on=completed_on, today=today, date_reason=date_reason)
+    except EnrolmentError as exc:
+        return exc
+    return None
+
+
+def enrolment_actor_refusal(actor: StaffMember | None) -> EnrolmentError | None:
+    """Why ``actor`` may not record results (None if they may), as the services would refuse."""
+    try:
+        _require_hr(actor)
+    except EnrolmentError as exc:
+        return exc
+    return None
 
 
 @transaction.atomic
@@ -839,6 +889,9 @@ def course_update(
         skill_holdings_refresh_for_courses(
             course_ids=[locked.pk], old_badge_class_ids=[old_badge_class_id] if old_badge_class_id else []
         )
+    if not created and {"starts_on", "application_closes_on", "hours"} & changed:
+        # The fiscal year its seats count in, or its completions' hours (the human-capital report).
+        learning_years_refresh_for_courses(course_ids=[locked.pk])
     return _promote_waitlisted(locked) if "capacity" in changed else []
 
 
