@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: help install install-dev system-deps migrate messages seed run worker test test-fast interop-deps lint typecheck format migrations-check ci clean
+.PHONY: help install install-dev system-deps migrate messages seed run worker test test-fast interop-deps ob2-validator lint typecheck format migrations-check ci clean
 
 help:
 	@echo "make run      set up and serve the portal with demo data on http://127.0.0.1:$(PORT)"
@@ -61,9 +61,25 @@ interop/node_modules/.installed: interop/package-lock.json interop/package.json 
 	npm ci --prefix interop --no-audit --no-fund --ignore-scripts
 	touch $@
 
-# The tests also need Node (interop) and Chromium (browser journeys).
+# 1EdTech's Open Badges 2.0 validator (validator-core, pinned in interop/requirements-ob2.txt)
+# in its own venv: it installs only on Python 3.7 (pyenv's 3.7.16 here, or any python3.7).
+OB2_PYTHON ?= $(shell test -x /root/.pyenv/versions/3.7.16/bin/python && echo /root/.pyenv/versions/3.7.16/bin/python || command -v python3.7)
+ob2-validator: interop/.venv-ob2/.installed
+
+interop/.venv-ob2/.installed: interop/requirements-ob2.txt
+	@if [ -z "$(OB2_PYTHON)" ]; then \
+	  echo "ob2-validator: no Python 3.7 found (set OB2_PYTHON); the OB 2.0 validator test will be skipped"; \
+	  if [ "$$CI" = "true" ]; then exit 1; else exit 0; fi; \
+	fi
+	@if [ -n "$(OB2_PYTHON)" ]; then \
+	  test -x interop/.venv-ob2/bin/python || $(OB2_PYTHON) -m venv interop/.venv-ob2; \
+	  interop/.venv-ob2/bin/python -m pip install --quiet --disable-pip-version-check -r interop/requirements-ob2.txt \
+	    && touch $@; \
+	fi
+
+# The tests also need Node (interop), Python 3.7 (the OB 2.0 validator) and Chromium (browser journeys).
 test interop-deps: export WITH_TEST_TOOLS := 1
-test: system-deps install-dev messages interop-deps
+test: system-deps install-dev messages interop-deps ob2-validator
 	$(PY) -m pytest
 
 # The suite without the browser journeys, the third-party verifier and the tests that need a
@@ -91,4 +107,4 @@ migrations-check: install
 ci: lint migrations-check test
 
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) var staticfiles interop/.venv-ob2
