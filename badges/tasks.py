@@ -92,6 +92,14 @@ def publications_publish_task(self: object, request_ids: list[int]) -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3)
+def obapi_tokens_clear_task() -> None:
+    """Daily: the Open Badges API's expired tokens and codes (badges/obapi/services.py)."""
+    from .obapi.services import obapi_expired_tokens_clear
+
+    obapi_expired_tokens_clear()
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3)
 def publications_sweep_task(older_than_seconds: int = 20) -> int:
     """Queue again every publication request left for ``older_than_seconds`` (a broker or a
     target directory that was down). Run by celery beat every 30 seconds, so a revocation

@@ -530,6 +530,8 @@ CELERY_BEAT_SCHEDULE = {
     # deadline (courses/reminders.py; each at most once per enrolment, so a catch-up run after a
     # beat outage, or a second run, sends nothing twice).
     "enrolment-reminders": {"task": "courses.tasks.enrolment_reminders_task", "schedule": crontab(hour=7, minute=30)},
+    # Daily, 03:15: the Open Badges API's expired tokens and codes (django-oauth-toolkit keeps them).
+    "ob-api-tokens-clear": {"task": "badges.tasks.obapi_tokens_clear_task", "schedule": crontab(hour=3, minute=15)},
 }
 
 # --- Training budget (HR dashboard: subsidy spent against budget per fiscal year) -------

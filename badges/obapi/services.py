@@ -116,3 +116,12 @@ def obapi_switch_set(*, enabled: bool, by: Any) -> ObApiSwitch:
     switch.changed_by = by
     switch.save()
     return switch
+
+
+def obapi_expired_tokens_clear() -> None:
+    """Delete expired access tokens and codes, and refresh tokens past their lifetime, with the
+    toolkit's own ``clear_expired`` (what ``manage.py cleartokens`` runs). Revoked refresh tokens
+    are kept until they expire: reuse protection needs them to recognise a replayed token."""
+    from oauth2_provider.models import clear_expired
+
+    clear_expired()

@@ -752,3 +752,20 @@ def test_the_whole_flow_over_http_register_consent_exchange_read_refresh_revoke(
         timeout=10,
     )
     assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
+
+
+def test_the_daily_clean_up_deletes_expired_tokens_and_keeps_live_ones(alice, settings) -> None:
+    from badges.tasks import obapi_tokens_clear_task
+
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0}
+    live, app = bearer(alice, (CRED,))
+    bearer(alice, (CRED,), app, expires_in=-60)
+    assert AccessToken.objects.filter(application=app).count() == 2
+
+    obapi_tokens_clear_task.apply().get()  # the task as the beat entry runs it, in this process
+
+    (kept,) = AccessToken.objects.filter(application=app)
+    assert kept.expires > timezone.now()
+    # the live token still reads badges
+    assert api_get(Client(), "/credentials", live).status_code == 200
+    assert "ob-api-tokens-clear" in django_settings.CELERY_BEAT_SCHEDULE
