@@ -33,8 +33,7 @@ from badges.notifications import award_notify_holder
 from badges.public import verification
 from courses import services as course_services
 from hachioji_portal.organisation import organisation
-from tests.courses.factories import make_enrolment, make_provider, make_skill, make_started_course
-from tests.factories import make_staff
+from tests.factories import make_enrolment, make_provider, make_skill, make_staff, make_started_course
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from badges import issuing, services
 from badges.models import Award
 from tests.badges.conftest import bake_ob3, external_credential
-from tests.courses.factories import make_course, make_enrolment, make_skill
-from tests.factories import make_staff
+from tests.factories import make_course, make_enrolment, make_skill, make_staff
 
 pytestmark = pytest.mark.django_db
 

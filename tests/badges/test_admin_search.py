@@ -7,8 +7,7 @@ import pytest
 from django.urls import reverse
 
 from badges import services
-from tests.courses.factories import make_badge_class, make_course
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_course, make_staff
 
 pytestmark = pytest.mark.django_db
 

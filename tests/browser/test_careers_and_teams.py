@@ -55,7 +55,7 @@ def city(alice, bob, carol, dave, department):  # type: ignore[no-untyped-def]
 def test_staff_follow_a_path_see_their_gaps_and_request_a_course_from_one(open_context, live_server, city, shots):  # type: ignore[no-untyped-def]
     from courses.models import Enrolment
     from staff.models import StaffMember
-    from tests.courses.factories import make_course
+    from tests.factories import make_course
 
     alice = city.people["alice"]
     today = timezone.localdate()

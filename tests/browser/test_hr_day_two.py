@@ -31,8 +31,15 @@ from courses.models import Enrolment
 from staff.models import RecordAccess
 from tests.browser.conftest import sign_in
 from tests.browser.measure import MEASURE, WIDTHS
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, today
-from tests.factories import DEFAULT_PASSWORD, make_staff, totp_code
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    make_badge_class,
+    make_course,
+    make_enrolment,
+    make_staff,
+    today,
+    totp_code,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

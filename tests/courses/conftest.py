@@ -26,12 +26,6 @@ def city(alice, bob, carol, dave, department) -> City:  # type: ignore[no-untype
     return build_city(alice=alice, bob=bob, dave=dave, department=department)
 
 
-@pytest.fixture
-def award_enqueued(enqueued: list[int]) -> list[int]:
-    """The old name of ``enqueued``, for test files written before issue 16 only."""
-    return enqueued
-
-
 @pytest.fixture(autouse=True)
 def emails_dispatched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, dict[str, Any]]]:
     calls: list[tuple[int, str, dict[str, Any]]] = []

@@ -22,8 +22,7 @@ from badges.models import Award, BadgeClass, ExternalBadge
 from badges.signals import awards_changed
 from courses.models import Course, Enrolment, PromotionCategory, PromotionRule, PromotionRuleSet, Skill
 from staff.models import Assignment, Department, StaffMember
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_skill
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_course, make_enrolment, make_skill, make_staff
 
 _seq = itertools.count(1)
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from courses import careers, insight
 from courses.models import Enrolment, RoleProfile, RoleProfileChoice, RoleProfileSkill, UseType
-from tests.courses.factories import make_course
 from tests.courses.insight_helpers import City, add_data_holders, build_city
+from tests.factories import make_course
 
 pytestmark = pytest.mark.django_db
 

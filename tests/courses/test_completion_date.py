@@ -14,7 +14,7 @@ from courses.models import Enrolment
 from courses.resources import GradeReportResource
 from courses.services import EnrolmentError, enrolment_complete, enrolments_bulk_complete
 from staff.formats import RosterCSV
-from tests.courses.factories import make_badge_class, make_course, make_enrolment, make_started_course, today
+from tests.factories import make_badge_class, make_course, make_enrolment, make_started_course, today
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_a_date_before_the_course_starts_is_refused_without_a_reason_and_no_badg
     assert not Award.objects.exists()
 
 
-def test_with_a_reason_the_early_date_is_kept_and_the_reason_is_in_the_history(alice, carol, award_enqueued):
+def test_with_a_reason_the_early_date_is_kept_and_the_reason_is_in_the_history(alice, carol, enqueued):
     enrolment = make_enrolment(staff=alice, course=_course(), state="approved")
     assert enrolment_complete(
         enrolment=enrolment, actor=carol, completed_on=EARLY, date_reason="日程が前倒しになったため"
@@ -49,7 +49,7 @@ def test_with_a_reason_the_early_date_is_kept_and_the_reason_is_in_the_history(a
     assert Award.objects.get().achieved_on == EARLY
 
 
-def test_a_date_on_or_after_the_start_needs_no_reason_and_records_none(alice, carol, award_enqueued):
+def test_a_date_on_or_after_the_start_needs_no_reason_and_records_none(alice, carol, enqueued):
     enrolment = make_enrolment(staff=alice, course=_course(), state="approved")
     assert enrolment_complete(enrolment=enrolment, actor=carol, completed_on=STARTS)
     assert enrolment.events.last().comment == ""
@@ -65,7 +65,7 @@ def test_a_future_date_is_refused_even_with_a_reason(alice, carol):
     assert enrolment.state == "approved"
 
 
-def test_correcting_a_recorded_date_to_before_the_start_needs_a_reason_too(alice, carol, award_enqueued):
+def test_correcting_a_recorded_date_to_before_the_start_needs_a_reason_too(alice, carol, enqueued):
     enrolment = make_enrolment(staff=alice, course=_course(), state="approved")
     enrolment_complete(enrolment=enrolment, actor=carol, completed_on=today())
     with pytest.raises(EnrolmentError):
@@ -76,7 +76,7 @@ def test_correcting_a_recorded_date_to_before_the_start_needs_a_reason_too(alice
     assert "成績表の誤記" in enrolment.events.last().comment
 
 
-def test_the_bulk_completion_refuses_only_the_courses_that_start_after_the_date(alice, dave, carol, award_enqueued):
+def test_the_bulk_completion_refuses_only_the_courses_that_start_after_the_date(alice, dave, carol, enqueued):
     started = make_enrolment(staff=alice, course=make_started_course(), state="approved")
     later = make_enrolment(staff=dave, course=_course(), state="approved")
     outcome = enrolments_bulk_complete(enrolments=[started, later], actor=carol, completed_on=EARLY)
@@ -85,7 +85,7 @@ def test_the_bulk_completion_refuses_only_the_courses_that_start_after_the_date(
     assert Enrolment.objects.get(pk=later.pk).state == "approved"
 
 
-def test_the_bulk_completion_with_a_reason_records_it_for_the_early_ones_only(alice, dave, carol, award_enqueued):
+def test_the_bulk_completion_with_a_reason_records_it_for_the_early_ones_only(alice, dave, carol, enqueued):
     started = make_enrolment(staff=alice, course=make_started_course(), state="approved")
     later = make_enrolment(staff=dave, course=_course(), state="approved")
     outcome = enrolments_bulk_complete(
@@ -129,9 +129,7 @@ def test_a_grade_report_row_dated_before_the_course_starts_is_an_error_with_the_
     assert Enrolment.objects.get(course=course).state == "approved"
 
 
-def test_a_grade_report_line_dated_before_the_start_is_kept_with_the_reason_from_its_column(
-    alice, carol, award_enqueued
-):
+def test_a_grade_report_line_dated_before_the_start_is_kept_with_the_reason_from_its_column(alice, carol, enqueued):
     course = _course(code="CHUO-KENPO")
     enrolment = make_enrolment(staff=alice, course=course, state="approved")
     text = "職員番号,科目コード,結果,成績,修了日,備考,修了日の理由\n"
@@ -159,7 +157,7 @@ def test_without_the_reason_the_grade_report_line_says_where_to_write_it(alice, 
 
 
 def test_the_enrolment_page_refuses_a_future_date_and_an_early_date_without_a_reason_in_japanese(
-    client, alice, carol, award_enqueued
+    client, alice, carol, enqueued
 ):
     client.force_login(carol)
     enrolment = make_enrolment(staff=alice, course=_course(), state="approved")

@@ -13,7 +13,7 @@ from badges.models import Award
 from courses.models import Enrolment
 from courses.resources import GradeReportResource
 from staff.formats import RosterCSV
-from tests.courses.factories import make_badge_class, make_enrolment, make_started_course
+from tests.factories import make_badge_class, make_enrolment, make_started_course
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +35,16 @@ def _import(text: str, actor, *, dry_run: bool, encoding: str = "utf-8"):  # typ
 REPORT = HEADER + "100001,CHUO-GYOSEI,修了,優,2026-03-10,\n100004,chuo-gyosei,不合格,,,試験欠席\n"
 
 
-def test_a_dry_run_reports_what_would_change_and_changes_nothing(approved, carol, award_enqueued):
+def test_a_dry_run_reports_what_would_change_and_changes_nothing(approved, carol, enqueued):
     result = _import(REPORT, carol, dry_run=True)
     assert not result.has_errors() and not result.has_validation_errors()
     assert [row.import_type for row in result.rows] == ["update", "update"]
     assert set(Enrolment.objects.values_list("state", flat=True)) == {"approved"}
     assert not Award.objects.exists()
-    assert award_enqueued == []
+    assert enqueued == []
 
 
-def test_the_import_completes_and_requests_one_award(
-    approved, carol, award_enqueued, django_capture_on_commit_callbacks
-):
+def test_the_import_completes_and_requests_one_award(approved, carol, enqueued, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         result = _import(REPORT, carol, dry_run=False)
     assert not result.has_errors() and not result.has_validation_errors()
@@ -58,12 +56,12 @@ def test_the_import_completes_and_requests_one_award(
     )
     assert dave_enrolment.state == "not_completed"
     assert Award.objects.get().source_key == f"enrolment:{alice_enrolment.pk}"
-    assert len(award_enqueued) == 1
+    assert len(enqueued) == 1
     assert alice_enrolment.events.last().actor == carol
 
 
 def test_re_importing_the_same_report_changes_nothing_and_requests_no_second_award(
-    approved, carol, award_enqueued, django_capture_on_commit_callbacks
+    approved, carol, enqueued, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         _import(REPORT, carol, dry_run=False)
@@ -73,7 +71,7 @@ def test_re_importing_the_same_report_changes_nothing_and_requests_no_second_awa
     assert [row.import_type for row in result.rows] == ["skip", "skip"]
     assert sum(e.events.count() for e in Enrolment.objects.all()) == events
     assert Award.objects.count() == 1
-    assert len(award_enqueued) == 1
+    assert len(enqueued) == 1
 
 
 def test_rows_that_match_no_approved_enrolment_are_errors_and_nothing_is_saved(approved, carol, bob):
@@ -119,7 +117,7 @@ def test_a_utf8_file_with_a_bom_is_read(approved, carol):
 
 
 def test_hr_imports_a_grade_report_in_the_admin_with_a_dry_run_first(
-    client, carol, approved, award_enqueued, django_capture_on_commit_callbacks
+    client, carol, approved, enqueued, django_capture_on_commit_callbacks
 ):
     client.force_login(carol)
     upload = SimpleUploadedFile("grades.csv", REPORT.encode("cp932"), content_type="text/csv")
@@ -138,7 +136,7 @@ def test_hr_imports_a_grade_report_in_the_admin_with_a_dry_run_first(
         )
     assert done.status_code == 200
     assert sorted(Enrolment.objects.values_list("state", flat=True)) == ["completed", "not_completed"]
-    assert len(award_enqueued) == 1
+    assert len(enqueued) == 1
 
 
 def test_a_report_with_errors_offers_no_confirm_step(client, carol, approved):
@@ -213,7 +211,7 @@ def test_the_preview_of_a_file_with_an_error_is_japanese_numbered_as_the_spreads
 
 
 def test_a_good_preview_shows_each_change_in_words_and_the_confirmation_says_what_was_imported_in_japanese(
-    client, carol, approved, award_enqueued, django_capture_on_commit_callbacks
+    client, carol, approved, enqueued, django_capture_on_commit_callbacks
 ):
     client.force_login(carol)
     response = _preview(client, REPORT)
@@ -236,7 +234,7 @@ def test_a_good_preview_shows_each_change_in_words_and_the_confirmation_says_wha
     assert sorted(Enrolment.objects.values_list("state", flat=True)) == ["completed", "not_completed"]
 
 
-def test_a_re_imported_report_counts_its_lines_as_unchanged(client, carol, approved, award_enqueued):
+def test_a_re_imported_report_counts_its_lines_as_unchanged(client, carol, approved, enqueued):
     _import(REPORT, carol, dry_run=False)
     client.force_login(carol)
     html = _preview(client, REPORT).content.decode()

@@ -21,8 +21,7 @@ from courses.jobs import GRADE_IMPORT, grade_import_run
 from courses.models import Enrolment
 from staff.jobs import job_run
 from staff.models import BackgroundJob
-from tests.courses.factories import make_badge_class, make_enrolment, make_started_course
-from tests.factories import make_staff
+from tests.factories import make_badge_class, make_enrolment, make_staff, make_started_course
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +75,7 @@ def _confirm_data(client, data: bytes) -> dict[str, str]:  # type: ignore[no-unt
 
 
 def test_confirming_a_large_grade_report_answers_with_the_job_page_and_a_worker_imports_it(
-    hr_client, carol, five, award_enqueued, django_capture_on_commit_callbacks
+    hr_client, carol, five, enqueued, django_capture_on_commit_callbacks
 ):
     data = _confirm_data(hr_client, _report(five, not_completed=1))
     with django_capture_on_commit_callbacks() as queued:
@@ -98,14 +97,14 @@ def test_confirming_a_large_grade_report_answers_with_the_job_page_and_a_worker_
     assert job.result == {"counts": {"completed": 4, "not_completed": 1, "unchanged": 0}, "errors": []}
     assert sorted(Enrolment.objects.values_list("state", flat=True)) == ["completed"] * 4 + ["not_completed"]
     assert Enrolment.objects.filter(state="completed", grade="優", completed_on=DAY).count() == 4
-    assert Award.objects.count() == 4 and len(award_enqueued) == 4
+    assert Award.objects.count() == 4 and len(enqueued) == 4
     page = hr_client.get(response["Location"]).content.decode()
     assert 'data-job-state="done"' in page and "<progress" not in page
     # The upload is not kept once imported (it holds grades).
     assert cache.get(f"background-job-upload:{job.input['upload']}") is None
 
 
-def test_the_job_records_hrs_actions_so_the_admin_index_lists_them(hr_client, carol, five, award_enqueued):
+def test_the_job_records_hrs_actions_so_the_admin_index_lists_them(hr_client, carol, five, enqueued):
     index = hr_client.get(reverse("admin:index")).content.decode()
     assert "利用不可" in index  # nothing done yet
     hr_client.post(CONFIRM_URL, _confirm_data(hr_client, _report(five, not_completed=2)))
@@ -124,7 +123,7 @@ def test_the_job_records_hrs_actions_so_the_admin_index_lists_them(hr_client, ca
 
 
 def test_a_small_report_is_still_imported_in_the_request_and_logged_in_words(
-    hr_client, carol, five, settings, award_enqueued
+    hr_client, carol, five, settings, enqueued
 ):
     settings.PORTAL_BACKGROUND_FROM = 200
     response = hr_client.post(CONFIRM_URL, _confirm_data(hr_client, _report(five[:2])))
@@ -150,7 +149,7 @@ def test_a_second_click_or_the_same_report_again_goes_to_the_running_job(hr_clie
 
 
 def test_a_job_run_twice_changes_nothing_twice_and_requests_no_second_badge(
-    hr_client, five, award_enqueued, django_capture_on_commit_callbacks
+    hr_client, five, enqueued, django_capture_on_commit_callbacks
 ):
     """A worker that dies after the import committed: the sweep queues the job again."""
     hr_client.post(CONFIRM_URL, _confirm_data(hr_client, _report(five)))
@@ -163,7 +162,7 @@ def test_a_job_run_twice_changes_nothing_twice_and_requests_no_second_badge(
         again = grade_import_run(job, lambda done: None)
     assert first["counts"] == {"completed": 5, "not_completed": 0, "unchanged": 0}
     assert again["counts"] == {"completed": 0, "not_completed": 0, "unchanged": 5}
-    assert Award.objects.count() == 5 and len(award_enqueued) == 5
+    assert Award.objects.count() == 5 and len(enqueued) == 5
     assert sum(e.events.filter(to_state="completed").count() for e in five) == 5
 
 

@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from courses import hcreport
 from courses.insight import DepartmentIndex, Scope, fiscal_year_bounds, fiscal_year_of
-from tests.courses.factories import make_course, make_enrolment, make_skill
 from tests.courses.promotion_helpers import at, external_badge
-from tests.factories import make_department, make_staff
+from tests.factories import make_course, make_department, make_enrolment, make_skill, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +47,7 @@ def city(department, dave):  # type: ignore[no-untyped-def]
     make_enrolment(staff=a, course=last, state="completed", completed_on=in_fy(FY - 1, 5))
     from badges.models import Award
     from badges.signals import awards_changed
-    from tests.courses.factories import make_badge_class
+    from tests.factories import make_badge_class
 
     badge = make_badge_class()
     this.badge_class = badge

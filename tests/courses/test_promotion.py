@@ -18,9 +18,8 @@ from courses import promotion
 from courses.insight import DepartmentIndex
 from courses.models import PromotionRule
 from staff.models import RecordAccess
-from tests.courses.factories import make_course
 from tests.courses.promotion_helpers import badge_for, build_selection, external_badge, make_person, years_ago
-from tests.factories import make_department
+from tests.factories import make_course, make_department
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +243,7 @@ def test_courses_that_would_add_points_skip_full_categories_and_held_badges(sel)
     open_law = make_course(skills={sel.law_skill: 3}, badge_class=sel.law2c.badge_class, code="LAW-OPEN")
     law_new = make_course(
         skills={sel.law_skill: 2},
-        badge_class=__import__("tests.courses.factories", fromlist=["x"]).make_badge_class(name="法務新"),
+        badge_class=__import__("tests.factories", fromlist=["x"]).make_badge_class(name="法務新"),
         code="LAW-NEW",
     )
     offers = {o.course.code: o.points for o in promotion.my_standing(mari, sel.rule_set).offers}
