@@ -20,20 +20,17 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from staff.formats import ROSTER_FORMATS, RosterFileError
+from staff.formats import ROSTER_FORMATS
 from staff.jobs import (
-    JobFailed,
     JobKind,
     Progress,
     input_digest,
     job_kind_register,
     job_start,
-    upload_job_data,
-    upload_job_forget,
+    upload_import_run,
 )
 from staff.models import BackgroundJob, StaffMember
 
@@ -160,39 +157,23 @@ def grade_report_log(*, user_id: int, rows: list[Any]) -> None:
 
 
 def grade_import_run(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
-    data = upload_job_data(job)
-    input_format = GRADE_FORMATS[int(job.input["format"])]()
-    try:
-        dataset = input_format.create_dataset(data)  # None (expired): RosterFileError
-    except RosterFileError as exc:
-        raise JobFailed(str(exc)) from exc
-    resource = _ReportingGradeResource(progress=progress, actor=job.started_by)
-    # The import and its log entries commit together; the file is forgotten only after that, so
-    # a worker that dies before the commit leaves the file for the rerun (and one that dies
-    # after it leaves lines the rerun finds unchanged).
-    with transaction.atomic():
-        result = resource.import_data(
-            dataset,
-            dry_run=False,
-            raise_errors=False,
-            file_name=job.input.get("file_name", ""),
-            user=job.started_by,
-            retain_instance_in_row_result=True,
-        )
-        failed = result.has_errors() or result.has_validation_errors()
-        if not failed:
-            grade_report_log(user_id=job.started_by_id, rows=result.rows)
-    upload_job_forget(job)
-    if failed:
+    def failure_details(result: Any) -> list[str]:
         # The enrolments changed between the preview and the confirmation (another officer,
-        # a withdrawal): nothing was written. Each failing line as the spreadsheet numbers it.
+        # a withdrawal). Each failing line as the spreadsheet numbers it.
         details = [
             gettext("Line %(line)s: %(reasons)s") % {"line": row.line, "reasons": " ".join(row.reasons)}
             for row in result.rows
             if isinstance(row, GradeRowResult) and row.failed
         ][:MAX_DETAILS]
-        details += [str(error.error) for error in result.base_errors[:MAX_DETAILS]]
-        raise JobFailed(gettext("Nothing was imported: the file no longer passes the checks."), details)
+        return details + [str(error.error) for error in result.base_errors[:MAX_DETAILS]]
+
+    result = upload_import_run(
+        job,
+        input_format=GRADE_FORMATS[int(job.input["format"])](),
+        resource=_ReportingGradeResource(progress=progress, actor=job.started_by),
+        log=lambda result: grade_report_log(user_id=job.started_by_id, rows=result.rows),
+        failure_details=failure_details,
+    )
     changed = [row.instance for row in result.rows if row.import_type == GradeRowResult.IMPORT_TYPE_UPDATE]
     return {
         "counts": {

@@ -230,3 +230,42 @@ def upload_job_data(job: BackgroundJob) -> Any:
 
 def upload_job_forget(job: BackgroundJob) -> None:
     cache.delete(_upload_key(job.input["upload"]))
+
+
+def upload_import_run(
+    job: BackgroundJob,
+    *,
+    input_format: Any,
+    resource: Any,
+    log: Callable[[Any], None],
+    failure_details: Callable[[Any], list[str]],
+) -> Any:
+    """The confirmation of an import, run by a worker (the roster, a grade report): read the
+    waiting upload, import it with django-import-export and write HR's log entries in one
+    transaction, then forget the file. A worker that dies before the commit leaves the file for
+    the rerun; one that dies after it leaves lines the rerun finds unchanged. When the file no
+    longer passes (the data changed between the preview and the confirmation) nothing is
+    written and ``JobFailed`` carries ``failure_details(result)``. Returns import-export's result."""
+    from .formats import RosterFileError
+
+    data = upload_job_data(job)
+    try:
+        dataset = input_format.create_dataset(data)  # None (expired): RosterFileError
+    except RosterFileError as exc:
+        raise JobFailed(str(exc)) from exc
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset,
+            dry_run=False,
+            raise_errors=False,
+            file_name=job.input.get("file_name", ""),
+            user=job.started_by,
+            retain_instance_in_row_result=True,
+        )
+        failed = result.has_errors() or result.has_validation_errors()
+        if not failed:
+            log(result)
+    upload_job_forget(job)
+    if failed:
+        raise JobFailed(gettext("Nothing was imported: the file no longer passes the checks."), failure_details(result))
+    return result

@@ -16,12 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .formats import ROSTER_FORMATS, RosterFileError
-from .jobs import JobFailed, JobKind, Progress, job_kind_register, upload_job_data, upload_job_forget
+from .formats import ROSTER_FORMATS
+from .jobs import JobKind, Progress, job_kind_register, upload_import_run
 from .models import BackgroundJob, StaffMember
 from .resources import StaffRosterResource
 
@@ -47,36 +46,21 @@ class _ReportingRosterResource(StaffRosterResource):
 
 
 def roster_import_run(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
-    data = upload_job_data(job)
-    input_format = ROSTER_FORMATS[int(job.input["format"])]()
-    try:
-        dataset = input_format.create_dataset(data)  # None (expired): RosterFileError
-    except RosterFileError as exc:
-        raise JobFailed(str(exc)) from exc
-    resource = _ReportingRosterResource(progress=progress, full_roster=bool(job.input.get("full_roster")))
-    # The import and its log entries commit together; the file is forgotten after that.
-    with transaction.atomic():
-        result = resource.import_data(
-            dataset,
-            dry_run=False,
-            raise_errors=False,
-            file_name=job.input.get("file_name", ""),
-            user=job.started_by,
-            retain_instance_in_row_result=True,
-        )
-        failed = result.has_errors() or result.has_validation_errors()
-        if not failed:
-            _log_roster_import(job, result)
-    upload_job_forget(job)
-    if failed:
-        # The data changed between the preview and the confirmation: nothing was written.
+    def failure_details(result: Any) -> list[str]:
         details = [
             gettext("Line %(line)s: %(reasons)s") % {"line": row.number, "reasons": " ".join(row.error.messages)}
             for row in result.invalid_rows[:MAX_DETAILS]
         ]
         details += [str(error.error) for error in result.base_errors[:MAX_DETAILS]]
-        details += [str(e.error) for _number, errors in result.row_errors()[:MAX_DETAILS] for e in errors]
-        raise JobFailed(gettext("Nothing was imported: the file no longer passes the checks."), details)
+        return details + [str(e.error) for _number, errors in result.row_errors()[:MAX_DETAILS] for e in errors]
+
+    result = upload_import_run(
+        job,
+        input_format=ROSTER_FORMATS[int(job.input["format"])](),
+        resource=_ReportingRosterResource(progress=progress, full_roster=bool(job.input.get("full_roster"))),
+        log=lambda result: _log_roster_import(job, result),
+        failure_details=failure_details,
+    )
     return {
         "counts": {
             "new": result.totals["new"],
