@@ -109,7 +109,7 @@ def _forbid_signed_in_without(allowed: Callable[[HttpRequest], bool], view: Call
 
 
 class RosterImportExportMixin(BackgroundConfirmMixin, PendingUploadsMixin, ImportExportMixin):
-    """HR's personnel roster import and export (see staff/resources.py), HR only. A large
+    """HR's personnel roster import and export (see staff/resources/), HR only. A large
     file's confirmation is a background job (staff/roster_jobs.py, ``BackgroundConfirmMixin``).
 
     Permissions: ``staff.import_staffmember`` and ``staff.export_staffmember`` (the hr group).

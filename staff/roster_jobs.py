@@ -1,7 +1,7 @@
 """The confirm step of a large roster import, as a background job (staff/jobs.py).
 
 The work is the import the admin's confirm step does (``StaffRosterResource.import_data``,
-staff/resources.py), unchanged: one transaction, all or nothing, new people created together
+staff/resources/), unchanged: one transaction, all or nothing, new people created together
 and missing people deactivated for a full roster. Because it is one transaction, its progress
 cannot be read from the job's row until it commits; it is reported through the cache, which
 web and worker share (``staff.jobs.job_progress``).

@@ -122,7 +122,7 @@ def test_chunks_commit_separately_and_queue_their_badges_in_batches(
     from badges import services as badge_services
 
     published: list[tuple[str, list[int]]] = []
-    monkeypatch.setattr(services, "COMPLETE_CHUNK", 4)
+    monkeypatch.setattr(services.bulk, "COMPLETE_CHUNK", 4)  # read where the chunks are cut
     monkeypatch.setattr(badge_services, "ISSUE_BATCH", 3)
     monkeypatch.setattr(badge_services, "awards_enqueue_many", real_awards_enqueue_many)  # not the recorder
     monkeypatch.setattr(

@@ -1,68 +1,37 @@
-"""HR's admin for the catalogue and for enrolments (decisions, completion, grade reports)."""
+"""HR's admin for enrolments: decisions one by one and in bulk, completion, grade reports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, Max, Model, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from staff.export_forms import JapaneseExportForm
-from staff.formats import RosterCSV, RosterXLSX
 from staff.http import AuthenticatedHttpRequest
 from staff.imports import BackgroundConfirmMixin, PendingUploadsMixin
-from staff.models import Department
 
-from .forms import ApproveForm, CompleteForm, NotCompletedForm, RejectForm
-from .jobs import GRADE_IMPORT, bulk_complete_job_start, grade_report_log
-from .models import (
-    SEAT_STATES,
-    Course,
-    CourseSkill,
-    Enrolment,
-    EnrolmentEvent,
-    EnrolmentState,
-    Programme,
-    PromotionCategory,
-    PromotionRule,
-    PromotionRuleSet,
-    PromotionSnapshot,
-    Provider,
-    RoleProfile,
-    RoleProfileSkill,
-    Skill,
-)
-from .resources import (
-    GRADE_REPORT_COLUMNS,
-    CourseResource,
-    EnrolmentExportResource,
-    GradeReportResource,
-    SkillResource,
-)
-from .selectors import AWAITING_HR_STATES
-from .services import (
+from ..forms import ApproveForm, CompleteForm, NotCompletedForm, RejectForm
+from ..jobs import GRADE_IMPORT, bulk_complete_job_start, grade_report_log
+from ..models import Enrolment
+from ..resources import GRADE_REPORT_COLUMNS, EnrolmentExportResource, GradeReportResource
+from ..services import (
     BulkOutcome,
     EnrolmentError,
     EnrolmentPermissionError,
-    course_align_badge,
-    course_update,
     enrolment_approve,
     enrolment_complete,
     enrolment_mark_not_completed,
@@ -71,313 +40,9 @@ from .services import (
     enrolments_bulk_complete,
     enrolments_bulk_not_completed,
     enrolments_bulk_reject,
-    programme_align_badge,
-    programme_update,
-    waitlist_promote,
 )
-
-S = EnrolmentState
-
-
-def _count_in(states: tuple[str, ...]) -> Coalesce:
-    subquery = (
-        Enrolment.objects.filter(course=OuterRef("pk"), state__in=states)
-        .order_by()
-        .values("course")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(subquery), Value(0))
-
-
-# CSV in UTF-8, UTF-8 with BOM or CP932 (Excel), and XLSX: the same rules as the roster.
-FILE_FORMATS = [RosterCSV, RosterXLSX]
-
-
-class JapanDateExportMixin:
-    """Export file names dated in Japan time: import-export's default uses the UTC date, which
-    is yesterday's before 9:00 in Japan."""
-
-    model: type[Model]
-
-    def get_export_filename(self, request: HttpRequest, queryset: QuerySet[Any], file_format: Any) -> str:
-        return f"{self.model.__name__}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
-
-
-def log_admin_change(request: HttpRequest, objects: Iterable[Model], message: str) -> None:
-    """Record what HR did through a service from the admin (actions, the enrolment page's
-    buttons) as admin log entries, so that 「最近行った操作」 and each object's history list it:
-    Django writes these only for its own add/change/delete forms."""
-    objects = list(objects)
-    if objects and request.user.is_authenticated:
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=objects, action_flag=CHANGE, change_message=message
-        )
-
-
-@admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "name_en", "kind", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["code", "name", "name_en"]
-
-
-@admin.register(Skill)
-class SkillAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdmin):
-    resource_classes = [SkillResource]
-    import_formats = FILE_FORMATS
-    export_formats = FILE_FORMATS
-    export_form_class = JapaneseExportForm
-    list_display = ["code", "name", "name_en", "sort_order", "is_active"]
-    list_editable = ["sort_order", "is_active"]
-    search_fields = ["code", "name", "name_en"]
-
-
-class CourseSkillInline(admin.TabularInline):
-    model = CourseSkill
-    extra = 1
-    fields = ["skill", "level"]
-
-
-@admin.register(Course)
-class CourseAdmin(JapanDateExportMixin, PendingUploadsMixin, ImportExportModelAdmin):
-    resource_classes = [CourseResource]
-    import_formats = FILE_FORMATS
-    export_formats = FILE_FORMATS
-    export_form_class = JapaneseExportForm
-    list_display = [
-        "code",
-        "title",
-        "provider",
-        "starts_on",
-        "application_closes_on",
-        "seats",
-        "waitlisted",
-        "has_badge",
-        "is_published",
-    ]
-    list_filter = ["provider__kind", "provider", "delivery", "for_promotion", "is_published"]
-    search_fields = ["code", "title", "title_en"]
-    list_select_related = ["provider"]
-    raw_id_fields = ["badge_class"]
-    inlines = [CourseSkillInline]
-    show_full_result_count = False
-    actions = ["promote_waitlist", "align_badges"]
-    fieldsets = (
-        (None, {"fields": ("code", "title", "title_en", "provider", "delivery", "is_published")}),
-        (_("Description"), {"fields": ("description", "description_en", "prerequisites")}),
-        (_("When"), {"fields": ("term", ("starts_on", "ends_on"), ("application_opens_on", "application_closes_on"))}),
-        (_("Size and cost"), {"fields": (("hours", "credits"), "capacity", ("cost", "city_subsidy"))}),
-        (_("Use types and badge"), {"fields": (("for_self_development", "for_promotion"), "badge_class")}),
-    )
-
-    list_per_page = 30
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
-        # Correlated subqueries: computed for the page's rows only, not grouped over every enrolment.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(seats_taken=_count_in(SEAT_STATES), waitlisted_count=_count_in((S.WAITLISTED,)))
-        )
-
-    @admin.display(description=_("badge"), boolean=True, ordering="badge_class")
-    def has_badge(self, obj: Course) -> bool:
-        return obj.badge_class_id is not None
-
-    @admin.display(description=_("seats taken"), ordering="seats_taken")
-    def seats(self, obj: Course) -> str:
-        taken = getattr(obj, "seats_taken", 0)
-        return f"{taken} / {obj.capacity}" if obj.capacity is not None else f"{taken} / —"
-
-    @admin.display(description=_("waiting"), ordering="waitlisted_count")
-    def waitlisted(self, obj: Course) -> str:
-        count = getattr(obj, "waitlisted_count", 0)
-        if not count:
-            return "0"
-        url = reverse("admin:courses_enrolment_changelist") + f"?course={obj.pk}&state={S.WAITLISTED}"
-        return format_html('<a href="{}">{}</a>', url, count)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        changed = set(form.changed_data)
-        if any(fs.has_changed() for fs in formsets if fs.model is CourseSkill):
-            changed.add("skills")
-        promoted = course_update(
-            course=form.instance,
-            changed=changed,
-            created=not change,
-            old_badge_class_id=form.initial.get("badge_class") if "badge_class" in changed else None,
-        )
-        if promoted:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d person moved from the waiting list to a seat.",
-                    "%(count)d people moved from the waiting list to a seat.",
-                    len(promoted),
-                )
-                % {"count": len(promoted)},
-                messages.SUCCESS,
-            )
-
-    @admin.action(description=_("Give free seats to the waiting list"), permissions=["change"])
-    def promote_waitlist(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
-        total = sum(len(waitlist_promote(course=course)) for course in queryset)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d person moved from the waiting list to a seat.",
-                "%(count)d people moved from the waiting list to a seat.",
-                total,
-            )
-            % {"count": total},
-        )
-
-    @admin.action(description=_("Copy skills to the badge's alignments"), permissions=["change"])
-    def align_badges(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
-        done = [course for course in queryset if course.badge_class_id]
-        for course in done:
-            course_align_badge(course=course)
-        self.message_user(request, gettext("Alignments updated for %(count)d course badges.") % {"count": len(done)})
-
-
-@admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "course_count", "badge_class", "is_published"]
-    list_filter = ["is_published"]
-    search_fields = ["code", "name", "name_en"]
-    autocomplete_fields = ["courses"]
-    raw_id_fields = ["badge_class"]
-    list_select_related = ["badge_class"]
-    actions = ["align_badges"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Programme]:
-        return super().get_queryset(request).annotate(n_courses=Count("courses"))
-
-    @admin.display(description=_("courses"), ordering="n_courses")
-    def course_count(self, obj: Programme) -> int:
-        return getattr(obj, "n_courses", 0)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        programme_update(
-            programme=form.instance,
-            changed=form.changed_data,
-            created=not change,
-            old_badge_class_id=form.initial.get("badge_class") if "badge_class" in form.changed_data else None,
-        )
-
-    @admin.action(description=_("Copy the courses' skills to the badge's alignments"), permissions=["change"])
-    def align_badges(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
-        for programme in queryset:
-            programme_align_badge(programme=programme)
-        self.message_user(request, gettext("Alignments updated."))
-
-
-# --- Enrolments ---------------------------------------------------------------------------
-
-
-class EnrolmentEventInline(admin.TabularInline):
-    """The history: read-only, nothing added or removed by hand."""
-
-    model = EnrolmentEvent
-    template = "admin/courses/enrolment/history_inline.html"
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_state", "to_state", "actor", "comment"]
-    readonly_fields = fields
-    verbose_name_plural = _("history")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[EnrolmentEvent]:
-        return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class StateFilter(admin.SimpleListFilter):
-    title = _("state")
-    parameter_name = "state"
-    AWAITING_HR = "awaiting_hr"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(self.AWAITING_HR, _("Awaiting HR (recommended or waiting)")), *S.choices]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
-        value = self.value()
-        if value == self.AWAITING_HR:
-            return queryset.filter(state__in=AWAITING_HR_STATES)
-        if value in S.values:
-            return queryset.filter(state=value)
-        return queryset
-
-
-class CourseFilter(admin.SimpleListFilter):
-    """Courses with requests awaiting HR, soonest deadline first (at most 40 listed).
-
-    Listing every course would put a thousand links on the page; any course can still be
-    chosen with ``?course=<id>`` (the course list links here) or found with the search box.
-    """
-
-    title = _("course")
-    parameter_name = "course"
-    LIMIT = 40
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        pending = Enrolment.objects.filter(course=OuterRef("pk"), state__in=(S.RECOMMENDED, S.WAITLISTED))
-        courses = (
-            Course.objects.filter(Exists(pending))
-            .order_by(F("application_closes_on").asc(nulls_last=True), "code")
-            .only("pk", "code", "title")[: self.LIMIT]
-        )
-        choices = [(str(c.pk), f"{c.code} {c.title}") for c in courses]
-        value = self.value()
-        if value and value not in {pk for pk, _label in choices} and value.isdigit():
-            chosen = Course.objects.filter(pk=value).only("pk", "code", "title").first()
-            if chosen is not None:
-                choices.insert(0, (value, f"{chosen.code} {chosen.title}"))
-        return choices
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
-        value = self.value()
-        if not value:
-            return queryset
-        return queryset.filter(course_id=value) if value.isdigit() else queryset.none()
-
-
-class DepartmentFilter(admin.SimpleListFilter):
-    """Divisions and sections; a choice includes everything below it (the path prefix)."""
-
-    title = _("department")
-    parameter_name = "department"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        departments = Department.objects.filter(level__in=("division", "section"), is_active=True).order_by("path")
-        return [(d.code, ("　" if d.level == "section" else "") + d.name) for d in departments]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
-        if not self.value():
-            return queryset
-        department = Department.objects.filter(code=self.value()).first()
-        if department is None:
-            return queryset.none()
-        return queryset.filter(staff__department__path__startswith=department.path)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One decision HR can take on the enrolment's own page (the list actions' services)."""
-
-    name: str
-    title: str
-    button: str
-    form: forms.Form
-    url: str
-    primary: bool = False
+from .common import FILE_FORMATS, JapanDateExportMixin, S, log_admin_change
+from .enrolment_parts import CourseFilter, Decision, DepartmentFilter, EnrolmentEventInline, StateFilter
 
 
 @admin.register(Enrolment)
@@ -807,110 +472,3 @@ class EnrolmentAdmin(JapanDateExportMixin, BackgroundConfirmMixin, PendingUpload
         log_admin_change(request, [enrolment], log)
         self.message_user(request, done, messages.SUCCESS)
         return page
-
-
-# --- Career paths (courses/careers.py) --------------------------------------------------------
-
-
-class RoleProfileSkillInline(admin.TabularInline):
-    model = RoleProfileSkill
-    extra = 2
-    fields = ["skill", "level"]
-
-
-@admin.register(RoleProfile)
-class RoleProfileAdmin(admin.ModelAdmin):
-    """HR defines the role profiles staff follow on their career-path page (係長・法務担当…)."""
-
-    list_display = ["code", "name", "is_active", "skills_needed", "followers", "updated_at"]
-    list_filter = ["is_active"]
-    search_fields = ["code", "name", "name_en"]
-    inlines = [RoleProfileSkillInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_skills=Count("requirements", distinct=True), _followers=Count("choices", distinct=True))
-        )
-
-    @admin.display(description=_("skills needed"), ordering="_skills")
-    def skills_needed(self, obj: Any) -> int:
-        return obj._skills
-
-    @admin.display(description=_("followers"), ordering="_followers")
-    def followers(self, obj: Any) -> int:
-        return obj._followers
-
-
-# --- 昇任選考 points (courses/promotion.py): HR keeps the rules here; the candidates, freezes and
-# exports are at /hr/promotion/. Snapshots are read-only: a frozen list is never edited.
-
-
-class PromotionCategoryInline(admin.TabularInline):
-    model = PromotionCategory
-    extra = 2
-    fields = ["name", "cap"]
-
-
-class PromotionRuleInline(admin.TabularInline):
-    model = PromotionRule
-    extra = 3
-    fields = ["category", "badge_class", "skill", "min_level", "points"]
-    autocomplete_fields = ["badge_class"]
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        # Only the categories of the rule set being edited (saved first, then its rules).
-        if db_field.name == "category":
-            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-            kwargs["queryset"] = PromotionCategory.objects.filter(rule_set_id=unquote(object_id) if object_id else 0)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-@admin.register(PromotionRuleSet)
-class PromotionRuleSetAdmin(admin.ModelAdmin):
-    """A selection's rules for one fiscal year: save the categories first, then add the rules."""
-
-    list_display = ["fiscal_year", "selection", "cutoff_on", "is_published", "updated_at"]
-    list_filter = ["fiscal_year", "selection", "is_published"]
-    inlines = [PromotionCategoryInline, PromotionRuleInline]
-    fields = [
-        "fiscal_year",
-        "selection",
-        "cutoff_on",
-        "recency_years",
-        "min_years_in_grade",
-        "promotion_use_only",
-        "count_external",
-        "external_points",
-        "external_category",
-        "is_published",
-        "note",
-    ]
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "external_category":
-            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-            kwargs["queryset"] = PromotionCategory.objects.filter(rule_set_id=unquote(object_id) if object_id else 0)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-@admin.register(PromotionSnapshot)
-class PromotionSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["rule_set", "frozen_at", "frozen_by", "candidates", "digest"]
-    list_filter = ["rule_set__fiscal_year", "rule_set__selection"]
-    list_select_related = ["rule_set", "frozen_by"]
-    fields = ["rule_set", "frozen_at", "frozen_by", "candidates", "digest"]
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).defer("content")  # megabytes for a city-wide list
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,352 +1,58 @@
-"""HR's personnel roster (職員名簿) for django-import-export: CSV or XLSX in, CSV or XLSX out.
-
-The file is keyed by employee number (職員番号) and has Japanese headers (English aliases are
-accepted). How a file is imported:
-
-1. ``_prepare`` (once per file) renames alias headers, refuses a file without the required
-   columns, and loads what the rows are checked against into dicts: all departments, the
-   existing staff named in the file, who already uses each email address, duplicates within
-   the file and, for a full roster, who would be deactivated. Rows then need no queries.
-2. Each row is parsed and checked (``import_instance``); every problem becomes a reason in
-   the preview, and a file with any invalid row imports nothing (``import_data`` always rolls
-   back on validation errors, and deactivation is skipped).
-3. A row equal to the person's current record is skipped (``skip_row``), so re-importing the
-   same file or an export changes nothing.
-4. The dry run (preview) only classifies rows; it writes nothing. The real import writes each
-   changed row through ``staff_upsert`` (which records a transfer or grade change as an
-   Assignment through ``staff_assign``, effective on 異動日 or today, and keeps the verified
-   email address in step), creates all new people together through ``staff_create_many``
-   (what ``staff_upsert`` does for a new person, in bulk: a first import is a whole city) and,
-   for a full roster, deactivates the missing people through ``staff_deactivate``.
-"""
+"""The roster resource itself (the steps of an import are in the package docstring,
+``staff.resources``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from functools import cached_property
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 import tablib
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from import_export import fields, resources, widgets
+from import_export import fields, resources
 from import_export.instance_loaders import BaseInstanceLoader
 from import_export.results import Result, RowResult
 
-from .formats import RosterFileError
-from .models import Department, EmploymentType, JobFamily, PositionGrade, StaffMember
-from .services import staff_create_many, staff_deactivate, staff_upsert
-
-# The file's columns. They are the file format HR and the personnel system agree on, so they
-# are Japanese whatever the language of the admin.
-EMPLOYEE_NUMBER = "職員番号"
-FAMILY_NAME = "姓"
-GIVEN_NAME = "名"
-FAMILY_NAME_KANA = "姓カナ"
-GIVEN_NAME_KANA = "名カナ"
-EMAIL = "メールアドレス"
-DEPARTMENT = "所属コード"
-GRADE = "職層"
-JOB_FAMILY = "職種"
-EMPLOYMENT_TYPE = "雇用形態"
-EFFECTIVE_DATE = "異動日"
-
-REQUIRED_COLUMNS = (EMPLOYEE_NUMBER, FAMILY_NAME, GIVEN_NAME, EMAIL)
-
-_ALIASES = {
-    EMPLOYEE_NUMBER: ("employee number", "employee no", "employee id", "staff number", "職員no", "職員コード"),
-    FAMILY_NAME: ("family name", "last name", "surname", "氏"),
-    GIVEN_NAME: ("given name", "first name"),
-    FAMILY_NAME_KANA: ("family name kana", "family name (kana)", "last name kana", "姓(カナ)", "セイ", "姓かな"),
-    GIVEN_NAME_KANA: ("given name kana", "given name (kana)", "first name kana", "名(カナ)", "メイ", "名かな"),
-    EMAIL: ("email", "email address", "e-mail", "mail", "メール"),
-    DEPARTMENT: ("department code", "department", "所属"),
-    GRADE: ("grade", "position grade"),
-    JOB_FAMILY: ("job family",),
-    EMPLOYMENT_TYPE: ("employment type",),
-    EFFECTIVE_DATE: ("effective date", "transfer date", "発令日", "異動年月日"),
-}
-
-
-def _header_key(header: object) -> str:
-    text = unicodedata.normalize("NFKC", str(header or "")).strip().lower()
-    return re.sub(r"[\s_]+", " ", text)
-
-
-HEADER_ALIASES: dict[str, str] = {_header_key(column): column for column in _ALIASES}
-HEADER_ALIASES.update({_header_key(alias): column for column, aliases in _ALIASES.items() for alias in aliases})
-
-#: Fields compared to decide whether a row changes anything (``is_active``: a returning person).
-TRACKED = (
-    "email",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "department_id",
-    "grade",
-    "job_family",
-    "employment_type",
-    "is_active",
+from ..formats import RosterFileError
+from ..models import Department, EmploymentType, JobFamily, PositionGrade, StaffMember
+from ..services import staff_create_many, staff_deactivate, staff_upsert
+from .cells import (
+    DepartmentCodeWidget,
+    EffectiveDateWidget,
+    EmailWidget,
+    JapaneseChoiceWidget,
+    NormalisedTextWidget,
+    TextWidget,
 )
-_TRACKED_COLUMNS = {
-    "email": EMAIL,
-    "family_name": FAMILY_NAME,
-    "given_name": GIVEN_NAME,
-    "family_name_kana": FAMILY_NAME_KANA,
-    "given_name_kana": GIVEN_NAME_KANA,
-    "department_id": DEPARTMENT,
-    "grade": GRADE,
-    "job_family": JOB_FAMILY,
-    "employment_type": EMPLOYMENT_TYPE,
-}
-_MAX_LENGTHS = {
-    EMPLOYEE_NUMBER: 20,
-    FAMILY_NAME: 50,
-    GIVEN_NAME: 50,
-    FAMILY_NAME_KANA: 50,
-    GIVEN_NAME_KANA: 50,
-    EMAIL: 254,
-}
-_QUERY_CHUNK = 500  # stays under SQLite's limit on query parameters
-T = TypeVar("T")
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _nfkc(value: object) -> str:
-    """Full-width digits, letters and half-width kana, as Excel users type them, made standard."""
-    return unicodedata.normalize("NFKC", _text(value)).strip()
-
-
-def normalise_code(value: object) -> str:
-    return _nfkc(value)
-
-
-def normalise_email(value: object) -> str:
-    return _nfkc(value).lower()
-
-
-def _chunks(items: list[T], size: int = _QUERY_CHUNK) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-# --- Widgets ------------------------------------------------------------------------------
-
-
-class TextWidget(widgets.Widget):
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
-        return _text(value)
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
-        return "" if value is None else str(value)
-
-
-class NormalisedTextWidget(TextWidget):
-    """Codes, numbers and kana: NFKC-normalised (full-width digits, half-width kana)."""
-
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
-        return _nfkc(value)
-
-
-class EmailWidget(TextWidget):
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
-        return normalise_email(value)
-
-
-class DepartmentCodeWidget(TextWidget):
-    """In: the code (resolved by the resource against its dict of departments). Out: the code."""
-
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
-        return normalise_code(value)
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
-        return value.code if value is not None else ""
-
-
-def japanese_word(label: object) -> str:
-    """The Japanese in a choice label's msgid: "Staff (主事)" → "主事"."""
-    with translation.override(None):
-        text = str(label)
-    match = re.search(r"\(([^()]+)\)\s*$", text)
-    return match.group(1) if match else text
-
-
-class JapaneseChoiceWidget(TextWidget):
-    """A TextChoices field written as its Japanese word (主事, 事務, 正規職員 …).
-
-    The value itself and the English label are accepted too; ``extra`` adds short forms.
-    """
-
-    def __init__(self, column: str, choices: type[models.TextChoices], extra: dict[str, str] | None = None) -> None:
-        super().__init__()
-        self.column = column
-        self.choices = choices
-        self.extra = extra or {}
-
-    @cached_property
-    def words(self) -> dict[str, str]:
-        return {value: japanese_word(label) for value, label in self.choices.choices}
-
-    @cached_property
-    def values(self) -> dict[str, str]:
-        spellings: dict[str, str] = {}
-        for value, label in self.choices.choices:
-            with translation.override(None):
-                english = str(label)
-            for spelling in (value, english, english.split("(")[0], self.words[value]):
-                spellings[_header_key(spelling)] = value
-        spellings.update({_header_key(word): value for word, value in self.extra.items()})
-        return spellings
-
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
-        text = _nfkc(value)
-        if not text:
-            return ""
-        try:
-            return self.values[_header_key(text)]
-        except KeyError:
-            raise ValueError(
-                _("%(column)s “%(value)s” is not one of: %(choices)s.")
-                % {"column": self.column, "value": text, "choices": "、".join(self.words.values())}
-            ) from None
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
-        return self.words.get(value or "", "")
-
-
-# 2026-04-01, 2026/4/1, 2026.4.1, 2026年4月1日 (strptime is slow: this runs once per row).
-_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
-_DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
-
-
-class EffectiveDateWidget(TextWidget):
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> dt.date | None:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        text = _nfkc(value)
-        if not text:
-            return None
-        text = text.split(" ")[0]  # "2026/04/01 0:00", as Excel sometimes writes dates
-        match = _DATE.fullmatch(text) or _DATE_DIGITS.fullmatch(text)
-        if match:
-            try:
-                return dt.date(*map(int, match.groups()))
-            except ValueError:
-                pass
-        raise ValueError(
-            _("%(column)s “%(value)s” is not a date (write it like 2026-04-01).")
-            % {"column": EFFECTIVE_DATE, "value": text}
-        )
-
-
-# --- Results --------------------------------------------------------------------------------
-
-
-class RosterRowResult(RowResult):
-    def __init__(self) -> None:
-        super().__init__()
-        self.line: int | None = None
-        self.employee_number = ""
-        self.name = ""
-        self.changes: list[str] = []
-        self.summary = ""
-
-
-class RosterResult(Result):
-    """What the preview shows: counts, the rows by kind, and who a full roster deactivates."""
-
-    PREVIEW_LIMIT = 300
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.full_roster = False
-        self.deactivations: list[tuple[int, str, str]] = []  # (pk, employee number, name)
-        self.deactivated = 0
-
-    def _of(self, import_type: str) -> list[RowResult]:
-        return [row for row in self.rows if row.import_type == import_type]
-
-    @cached_property
-    def new_rows(self) -> list[RowResult]:
-        return self._of(RowResult.IMPORT_TYPE_NEW)
-
-    @cached_property
-    def changed_rows(self) -> list[RowResult]:
-        return self._of(RowResult.IMPORT_TYPE_UPDATE)
-
-    @cached_property
-    def unchanged_rows(self) -> list[RowResult]:
-        return self._of(RowResult.IMPORT_TYPE_SKIP)
-
-    @property
-    def count_new(self) -> int:
-        return self.totals[RowResult.IMPORT_TYPE_NEW]
-
-    @property
-    def count_changed(self) -> int:
-        return self.totals[RowResult.IMPORT_TYPE_UPDATE]
-
-    @property
-    def count_unchanged(self) -> int:
-        return self.totals[RowResult.IMPORT_TYPE_SKIP]
-
-    @property
-    def count_invalid(self) -> int:
-        return self.totals[RowResult.IMPORT_TYPE_INVALID] + self.totals[RowResult.IMPORT_TYPE_ERROR]
-
-    @property
-    def count_deactivations(self) -> int:
-        return len(self.deactivations)
-
-    def limited(self, rows: list[Any]) -> list[Any]:
-        return rows[: self.PREVIEW_LIMIT]
-
-    @property
-    def new_preview(self) -> list[RowResult]:
-        return self.limited(self.new_rows)
-
-    @property
-    def changed_preview(self) -> list[RowResult]:
-        return self.limited(self.changed_rows)
-
-    @property
-    def unchanged_preview(self) -> list[RowResult]:
-        return self.limited(self.unchanged_rows)
-
-    @property
-    def invalid_preview(self) -> list[Any]:
-        return self.limited(self.invalid_rows)
-
-    @property
-    def deactivations_preview(self) -> list[tuple[int, str, str]]:
-        return self.limited(self.deactivations)
-
-
-class RosterInstanceLoader(BaseInstanceLoader):
-    """Existing staff come from the dict the resource loaded once for the whole file."""
-
-    def get_instance(self, row: dict[str, Any]) -> StaffMember | None:
-        return self.resource.existing.get(normalise_code(row.get(EMPLOYEE_NUMBER)))
-
+from .columns import (
+    _MAX_LENGTHS,
+    _TRACKED_COLUMNS,
+    DEPARTMENT,
+    EFFECTIVE_DATE,
+    EMAIL,
+    EMPLOYEE_NUMBER,
+    EMPLOYMENT_TYPE,
+    FAMILY_NAME,
+    FAMILY_NAME_KANA,
+    GIVEN_NAME,
+    GIVEN_NAME_KANA,
+    GRADE,
+    HEADER_ALIASES,
+    JOB_FAMILY,
+    REQUIRED_COLUMNS,
+    TRACKED,
+    _chunks,
+    _header_key,
+    normalise_code,
+    normalise_email,
+)
+from .results import RosterInstanceLoader, RosterResult, RosterRowResult
 
 # --- The resource ---------------------------------------------------------------------------
 
