@@ -38,7 +38,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -73,6 +73,7 @@ def bench_hr() -> StaffMember:
     return user
 
 
+@transaction.atomic
 def bench_rule_set(fy: int) -> PromotionRuleSet:
     rule_set, created = PromotionRuleSet.objects.get_or_create(
         fiscal_year=fy,
@@ -135,11 +136,92 @@ def measure(fn: Callable[[], Any], runs: int) -> tuple[float, float, float, list
     return statistics.median(times), p95, statistics.median(cpu), list(ctx.captured_queries)
 
 
+def explain(queries: list[dict[str, str]]) -> None:
+    """EXPLAIN ANALYZE of each captured SELECT that took over 5 ms: the execution time the server
+    reports, and the plan's top lines."""
+    for q in queries:
+        sql = q["sql"]
+        if float(q["time"]) * 1000 < 5 or not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = [row[0] for row in cursor.fetchall()]
+        execution = next((line for line in plan if line.startswith("Execution Time")), "?")
+        print(f"      EXPLAIN ANALYZE: {execution}  ({sql[:100]})")
+        for line in plan[:12]:
+            print(f"          {line[:150]}")
+
+
+def check(rule_set: PromotionRuleSet) -> None:
+    """Every page of the candidates page and the whole list (exports, freeze) against the plain
+    person-by-person computation; exits 1 on the first difference."""
+    sys.path.insert(0, str(ROOT))
+    from tests.courses.promotion_helpers import naive_standings
+
+    def rows(found: list[promotion.Standing]) -> list[tuple[Any, ...]]:
+        return [
+            (s.staff_id, s.employee_number, s.grade_since, {c: n for c, n in s.by_category.items() if n}, s.total)
+            for s in found
+        ]
+
+    t = time.perf_counter()
+    expected = naive_standings(rule_set)
+    naive_s = time.perf_counter() - t
+    rules = promotion.rules_load(rule_set)
+    whole = rows(promotion.standings(rules))
+    paged: list[tuple[Any, ...]] = []
+    for number in range(1, -(-len(expected) // 50) + 1):
+        total, shown, page = promotion.standings_page(rules, number=number, per_page=50)
+        if (total, shown) != (len(expected), number):
+            sys.exit(f"page {number}: {total} candidates, page {shown} shown; expected {len(expected)}, {number}")
+        paged += rows(page)
+    for name, got in (("standings (exports, freeze)", whole), ("standings_page, every page", paged)):
+        if got != expected:
+            first = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), None)
+            sys.exit(f"{name} differs from the straightforward computation at row {first}")
+    print(
+        f"check: {len(expected):,} candidates ({sum(1 for r in expected if r[4]):,} with points): the whole "
+        f"list and all {-(-len(expected) // 50)} pages equal the straightforward computation ({naive_s:.1f} s)"
+    )
+
+
+def bench_head() -> StaffMember:
+    """A head of the 部 (division) of the first scale person, for the head's report (issue 15 §4)."""
+    from staff.models import Department
+    from staff.services import department_set_heads
+
+    person = StaffMember.objects.filter(email__endswith="@scale.city.test", department__isnull=False).first()
+    if person is None or person.department is None:
+        sys.exit("No scale staff with a department.")
+    division = Department.objects.get(path="/" + person.department.path.split("/")[1] + "/")
+    head = StaffMember.objects.filter(email="bench-head@bench.city.test").first()
+    if head is None:
+        head = StaffMember.objects.create_user(
+            email="bench-head@bench.city.test", employee_number="B0000002", family_name="計測", given_name="所属長"
+        )
+        staff_account_ensure(staff=head)
+    heads = list(division.heads.all())
+    if head not in heads:
+        department_set_heads(department=division, heads=[*heads, head], reason="benchmark data")
+    return head
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
     parser.add_argument("--queries", action="store_true", help="print every query's time for each case")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="EXPLAIN ANALYZE each case's queries over 5 ms (the database's own time: less load-sensitive)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="compare the bench rule set's points (every page, and the whole list) with a straightforward "
+        "computation (tests/courses/promotion_helpers.naive_standings), then exit",
+    )
     args = parser.parse_args()
 
     if not StaffMember.objects.filter(email__endswith="@scale.city.test").exists():
@@ -147,6 +229,9 @@ def main() -> None:
     fy = fiscal_year_of(timezone.localdate())
     hr = bench_hr()
     rule_set = bench_rule_set(fy)
+    if args.check:
+        check(rule_set)
+        return
     rules = promotion.rules_load(rule_set)
     standings = promotion.standings(rules)
     with_points = next((s for s in standings if s.total), standings[0] if standings else None)
@@ -155,6 +240,8 @@ def main() -> None:
     candidate = StaffMember.objects.get(pk=with_points.staff_id)
     hr_client, staff_client = Client(), Client()
     hr_client.force_login(hr)
+    head_client = Client()
+    head_client.force_login(bench_head())
     staff_client.force_login(candidate)
     snapshot = promotion.snapshot_freeze(rule_set=rule_set, actor=hr)
     pages = max(1, (len(standings) + 49) // 50)
@@ -189,6 +276,7 @@ def main() -> None:
         ),
         ("report: this FY (view)", view(hr_client, "/hr/report/")),
         ("report: last FY (view)", view(hr_client, "/hr/report/", {"fy": fy - 1})),
+        ("report: this FY (view, a head of a division)", view(head_client, "/hr/report/")),
         ("report: export CSV", view(hr_client, "/hr/report/export.csv")),
         ("report: export XLSX", view(hr_client, "/hr/report/export.xlsx")),
         ("promotion: export CSV, live (all, logged)", view(hr_client, base + "export.csv")),
@@ -223,6 +311,8 @@ def main() -> None:
         if args.queries:
             for q in queries:
                 print(f"      {float(q['time']) * 1000:>8.1f} ms  {q['sql'][:160]}")
+        if args.explain:
+            explain(queries)
     print(f"# load at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -174,4 +174,118 @@ def badge_class_of(course: Course) -> BadgeClass:
     return course.badge_class
 
 
-__all__ = ["Enrolment", "Selection", "badge_for", "build_selection", "external_badge", "make_person", "years_ago"]
+# --- A straightforward computation, to check the set-based one against -----------------------
+
+
+def naive_standings(rule_set: PromotionRuleSet) -> list[tuple[int, str, dt.date | None, dict[int, int], int]]:
+    """Every candidate's ``(staff id, employee number, in grade since, capped points per category,
+    total)``, most points first then by employee number: computed the plain way, person by person
+    in Python from the rows (the definitions of ``courses/promotion/__init__.py``), sharing no code
+    with ``courses.promotion``. Used by the tests and by ``scripts/bench_hr_pages.py --check``."""
+    from collections import defaultdict
+
+    from courses.models import AwardUse, CourseSkill, Programme
+    from staff.models import EmploymentType
+
+    rs = rule_set
+    cutoff_end = timezone.make_aware(dt.datetime.combine(rs.cutoff_on + dt.timedelta(days=1), dt.time.min))
+
+    def back(day: dt.date, years: int) -> dt.date:
+        try:
+            return day.replace(year=day.year - years)
+        except ValueError:
+            return day.replace(year=day.year - years, day=28)
+
+    # The best rule of each badge class (most points; between equals, the first written).
+    rules = list(PromotionRule.objects.filter(rule_set=rs).select_related("category").order_by("pk"))
+    levels: dict[Any, dict[Any, int]] = defaultdict(dict)
+    for cs in CourseSkill.objects.filter(course__badge_class__isnull=False).select_related("course"):
+        held = levels[cs.course.badge_class_id]
+        held[cs.skill_id] = max(held.get(cs.skill_id, 0), cs.level)
+    for programme in Programme.objects.filter(badge_class__isnull=False).prefetch_related("courses__course_skills"):
+        held = levels[programme.badge_class_id]
+        for course in programme.courses.all():
+            for cs in course.course_skills.all():
+                held[cs.skill_id] = max(held.get(cs.skill_id, 0), cs.level)
+    best: dict[Any, PromotionRule] = {}
+    for badge_id in set(levels) | {r.badge_class_id for r in rules if r.badge_class_id}:
+        for r in rules:
+            fits = r.badge_class_id == badge_id or (
+                r.skill_id is not None and levels.get(badge_id, {}).get(r.skill_id, 0) >= r.min_level
+            )
+            if fits and (badge_id not in best or r.points > best[badge_id].points):
+                best[badge_id] = r
+    caps: dict[Any, int | None] = {r.category_id: r.category.cap for r in rules}
+    ext_category = rs.external_category_id or 0
+    if rs.external_category_id:
+        caps.setdefault(rs.external_category_id, rs.external_category.cap)  # type: ignore[union-attr]
+
+    people = list(
+        StaffMember.objects.filter(
+            is_active=True, grade=rs.sat_by_grade, employment_type=EmploymentType.REGULAR
+        ).values_list("pk", "employee_number")
+    )
+    ids = {pk for pk, _ in people}
+    posts: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for staff_id, valid_from, grade in Assignment.objects.filter(staff_id__in=ids).values_list(
+        "staff_id", "valid_from", "grade"
+    ):
+        if valid_from <= rs.cutoff_on:
+            posts[staff_id].append((valid_from, grade))
+    recent_from = (
+        timezone.make_aware(dt.datetime.combine(back(rs.cutoff_on, rs.recency_years), dt.time.min))
+        if rs.recency_years
+        else None
+    )
+    promotion_awards = set(AwardUse.objects.filter(kind="promotion").values_list("award_id", flat=True))
+    points: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for award in Award.objects.filter(recipient_id__in=ids).only(
+        "pk", "recipient_id", "badge_class_id", "status", "issued_at", "expires_at"
+    ):
+        counts = (
+            award.badge_class_id in best
+            and award.status == "issued"
+            and award.issued_at is not None
+            and award.issued_at < cutoff_end
+            and (award.expires_at is None or award.expires_at >= cutoff_end)
+            and (recent_from is None or award.issued_at >= recent_from)
+            and (not rs.promotion_use_only or award.pk in promotion_awards)
+        )
+        if counts:
+            rule = best[award.badge_class_id]
+            points[award.recipient_id][rule.category_id] += rule.points
+    if rs.count_external and rs.external_points:
+        for badge in ExternalBadge.objects.filter(holder_id__in=ids, status="confirmed"):
+            if (
+                badge.issued_on is not None
+                and badge.issued_on <= rs.cutoff_on
+                and (badge.expires_at is None or badge.expires_at >= cutoff_end)
+                and (not rs.recency_years or badge.issued_on >= back(rs.cutoff_on, rs.recency_years))
+            ):
+                points[badge.holder_id][ext_category] += rs.external_points
+    since_by = back(rs.cutoff_on, rs.min_years_in_grade) if rs.min_years_in_grade else None
+    out = []
+    for pk, number in people:
+        # In grade since: walk back from the latest post begun by the cutoff while the grade stays.
+        since = None
+        for valid_from, grade in sorted(posts[pk], reverse=True):
+            if grade != rs.sat_by_grade:
+                break
+            since = valid_from
+        if since_by is not None and (since is None or since > since_by):
+            continue
+        capped = {c: n if (cap := caps.get(c)) is None else min(n, cap) for c, n in points[pk].items() if n}
+        out.append((pk, number, since, capped, sum(capped.values())))
+    return sorted(out, key=lambda row: (-row[4], row[1]))
+
+
+__all__ = [
+    "Enrolment",
+    "Selection",
+    "badge_for",
+    "build_selection",
+    "external_badge",
+    "make_person",
+    "naive_standings",
+    "years_ago",
+]

@@ -19,7 +19,7 @@ from courses.insight import DepartmentIndex
 from courses.models import PromotionRule
 from staff.models import RecordAccess
 from tests.courses.promotion_helpers import badge_for, build_selection, external_badge, make_person, years_ago
-from tests.factories import make_course, make_department
+from tests.factories import make_course, make_department, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -343,3 +343,41 @@ def test_a_page_number_past_the_end_shows_the_last_page(client, sel, carol):
     client.force_login(carol)
     page = client.get(f"/hr/promotion/{sel.rule_set.pk}/?page=99").content.decode()
     assert page.count('class="evidence"') >= 3  # the one page of this small selection, not an empty one
+
+
+@pytest.mark.parametrize("external_category", ["dx", "none"])
+def test_the_points_agree_with_a_straightforward_computation(sel, external_category):
+    """The set-based SQL (``standings`` for the exports and the freeze, ``standings_page`` for the
+    candidates page) gives the people, order, in-grade dates and capped points that a plain
+    person-by-person computation in Python gives (``naive_standings``)."""
+    from tests.courses.promotion_helpers import naive_standings, post
+
+    _more_candidates(sel, 4)
+    unit = make_department(name="経歴係")
+    promoted = make_person(unit, "shunin", 3)  # 主事 before: in grade since the promotion
+    post(promoted, unit, "shuji", years_ago(8), years_ago(3))
+    back_again = make_person(unit, "shunin", 2.5)  # 主任, then 主事, then 主任 again: the latest run
+    post(back_again, unit, "shunin", years_ago(9), years_ago(6))
+    post(back_again, unit, "shuji", years_ago(6), years_ago(2.5))
+    badge_for(back_again, sel.law2)
+    make_staff(department=unit, grade="shunin")  # no post at all: no date, not a candidate
+    for person in (sel.people["mari"], promoted):
+        external_badge(person, issued=timezone.localdate() - dt.timedelta(days=100))
+    sel.rule_set.count_external = True
+    sel.rule_set.external_points = 7
+    sel.rule_set.external_category = sel.dx if external_category == "dx" else None
+    sel.rule_set.save()
+    rules = promotion.rules_load(sel.rule_set)
+
+    def rows(found):  # type: ignore[no-untyped-def]
+        return [
+            (s.staff_id, s.employee_number, s.grade_since, {c: n for c, n in s.by_category.items() if n}, s.total)
+            for s in found
+        ]
+
+    expected = naive_standings(sel.rule_set)
+    since = {r[0]: r[2] for r in expected}
+    assert len(expected) >= 8 and since[promoted.pk] == years_ago(3) and since[back_again.pk] == years_ago(2.5)
+    assert rows(promotion.standings(rules)) == expected
+    pages = [promotion.standings_page(rules, number=n, per_page=4)[2] for n in range(1, -(-len(expected) // 4) + 1)]
+    assert rows([s for page in pages for s in page]) == expected
