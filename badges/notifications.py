@@ -12,30 +12,31 @@ import logging
 import smtplib
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from hachioji_portal import queueing
+from staff import emails as staff_emails
+
+from . import links
 from .models import Award
 
 logger = logging.getLogger(__name__)
 
 
+#: The holders' emails of a batch of awards (``hachioji_portal.queueing`` imports it).
+NOTIFY_BATCH_TASK = "badges.tasks.awards_notify_batch_task"
+#: Awards per message: one issuing batch's holders (``services.ISSUE_BATCH``) go together.
+NOTIFY_BATCH = 20
+
+
 def awards_notify_enqueue(award_ids: list[int]) -> None:
-    """Queue the holders' emails of many awards, ``ISSUE_BATCH`` per message."""
-    from hachioji_portal.queueing import publish
-
-    from .services import ISSUE_BATCH
-    from .tasks import awards_notify_batch_task
-
-    for start in range(0, len(award_ids), ISSUE_BATCH):
-        if not publish(awards_notify_batch_task, args=(list(award_ids[start : start + ISSUE_BATCH]),)):
-            return  # the broker is down: the sweep sends them later
+    """Queue the holders' emails of many awards, ``NOTIFY_BATCH`` per message. Nothing is
+    stamped: the sweep finds the holders not told yet by ``notified_at``."""
+    queueing.enqueue(NOTIFY_BATCH_TASK, award_ids, batch=NOTIFY_BATCH, outbox=None)
 
 
 def award_notify_holder(*, award_id: int) -> str:
-    from staff.emails import render_templated_email
-
-    from . import links
-
     claimed = Award.objects.issued().filter(pk=award_id, notified_at__isnull=True).update(notified_at=timezone.now())
     if not claimed:
         return "already"
@@ -43,7 +44,7 @@ def award_notify_holder(*, award_id: int) -> str:
     try:
         with award.baked_image.open("rb") as handle:
             image = handle.read()
-        message = render_templated_email(
+        message = staff_emails.render_templated_email(
             to=award.recipient,
             template="badge-issued",
             context={
@@ -79,12 +80,6 @@ def awards_remind_expiring(*, now: dt.datetime, days: int, limit: int = 2000) ->
     3. Send in the holder's language with a link to the course that renews the badge; a
        failed send releases the claim so that the next run tries again.
     """
-    from django.db.models import Exists, OuterRef, Q
-
-    from staff.emails import send_templated_email
-
-    from . import links
-
     renewed = (
         Award.objects.issued()
         .filter(
@@ -112,7 +107,7 @@ def awards_remind_expiring(*, now: dt.datetime, days: int, limit: int = 2000) ->
             continue
         award = Award.objects.select_related("badge_class", "recipient").get(pk=award_id)
         try:
-            send_templated_email(
+            staff_emails.send_templated_email(  # by module: tests replace it there
                 to=award.recipient,
                 template="badge-expiring",
                 context={

@@ -13,36 +13,38 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from hachioji_portal import queueing
+from staff.emails import email_send_on_commit
 from staff.models import StaffMember
 
-from . import publisher, selectors, trust
+from . import notifications, publisher, selectors, trust
 from .core import baking
 from .models import Award, BadgeClass, ExternalBadge, TrustedIssuer, TrustedIssuerIdentifier
 from .public import verification
-from .signals import external_badges_changed
+from .signals import awards_changed, external_badges_changed
 
 logger = logging.getLogger(__name__)
 
 
+#: The issuing task of one award, and of a batch (``hachioji_portal.queueing`` imports them).
+ISSUE_TASK = "badges.tasks.award_issue_task"
+ISSUE_BATCH_TASK = "badges.tasks.awards_issue_batch_task"
+
+
 def award_enqueue(award_id: int) -> bool:
-    """Queue the issuing task; a broker that is down is logged, never raised.
+    """Queue the issuing task and stamp ``queued_at``; a broker that is down is logged, never
+    raised.
 
     The pending award row is the outbox: the periodic sweep queues it again later.
     """
-    from hachioji_portal.queueing import publish
-
-    from .tasks import award_issue_task
-
-    if not publish(award_issue_task, args=(award_id,)):
-        return False  # logged; the sweep queues it later
-    Award.objects.filter(pk=award_id).update(queued_at=timezone.now())
-    return True
+    return queueing.enqueue(ISSUE_TASK, [award_id], batch=None, outbox=Award) == 1
 
 
 @transaction.atomic
@@ -76,7 +78,7 @@ def award_request(
     except IntegrityError:
         # Another transaction requested the same completion at the same moment.
         return Award.objects.get(source_key=source_key, is_current=True), False
-    transaction.on_commit(lambda: award_enqueue(award.pk), robust=True)
+    queueing.after_commit(award_enqueue, award.pk)
     return award, True
 
 
@@ -85,24 +87,10 @@ ISSUE_BATCH = 20
 
 
 def awards_enqueue_many(award_ids: list[int]) -> int:
-    """Queue the issuing of many awards, ``ISSUE_BATCH`` per message; returns how many were
-    queued. Like ``award_enqueue``, a broker that is down is logged, never raised, and the
-    sweep queues the rest later."""
-    from hachioji_portal.queueing import publish
-
-    from .tasks import awards_issue_batch_task
-
-    queued: list[int] = []
-    try:
-        for start in range(0, len(award_ids), ISSUE_BATCH):
-            batch = award_ids[start : start + ISSUE_BATCH]
-            if not publish(awards_issue_batch_task, args=(batch,)):
-                break
-            queued.extend(batch)
-    finally:
-        if queued:
-            Award.objects.filter(pk__in=queued).update(queued_at=timezone.now())
-    return len(queued)
+    """Queue the issuing of many awards, ``ISSUE_BATCH`` per message, and stamp ``queued_at``
+    on those the broker took; returns how many were queued. Like ``award_enqueue``, a broker
+    that is down is logged, never raised, and the sweep queues the rest later."""
+    return queueing.enqueue(ISSUE_BATCH_TASK, award_ids, batch=ISSUE_BATCH, outbox=Award)
 
 
 @dataclass(frozen=True)
@@ -162,30 +150,22 @@ def awards_request_many(requests: list[AwardRequest]) -> list[Award]:
                 created.append(award)
         return created  # each queued itself after the commit
     ids = [a.pk for a in created]
-    transaction.on_commit(lambda: awards_enqueue_many(ids), robust=True)
+    queueing.after_commit(awards_enqueue_many, ids)
     return created
 
 
 def awards_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: int = 5000) -> int:
-    """Queue pending awards that nobody queued (or re-queued) for ``older_than``.
+    """The sweep: queue pending awards that nobody queued (or re-queued) for ``older_than``,
+    and the emails of holders who were never told (issued while the broker was down).
 
     ``queued_at`` is stamped on each, so a backlog that workers are still working through is
     not queued a second time every minute.
     """
-    from django.db.models import Q
-
     cutoff = now - older_than
-    stale = list(
-        Award.objects.filter(status=Award.Status.PENDING, requested_at__lt=cutoff)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=cutoff))
-        .order_by("requested_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    pending = Award.objects.filter(status=Award.Status.PENDING)
+    stale = queueing.stale_ids(pending, since="requested_at", older_than=older_than, now=now, limit=limit)
     queued = awards_enqueue_many(stale)  # stamps queued_at; stops if the broker is still down
-    # Holders whose email was never sent (issued while the broker was down).
-    from .notifications import awards_notify_enqueue
-
-    awards_notify_enqueue(
+    notifications.awards_notify_enqueue(  # by module: tests replace it there
         list(
             Award.objects.issued()
             .filter(notified_at__isnull=True, issued_at__lt=cutoff)
@@ -211,20 +191,13 @@ def award_revoke(*, award: Award, reason: str, by: StaffMember | None = None) ->
     )
     award.refresh_from_db()
     if changed:
-        from staff.emails import email_send_on_commit
-
-        from .signals import awards_changed
-
         awards_changed.send(sender=Award, recipient_ids=[award.recipient_id])
         publisher.publication_request([publisher.award_target(award.pk)])
-
-        from .notifications import badge_name_for
-
         logger.info("award %s revoked by %s: %s", award.pk, getattr(by, "pk", None), reason)
         email_send_on_commit(
             to=award.recipient,
             template="badge-revoked",
-            context={"badge_name": badge_name_for(award), "reason": award.revocation_reason},
+            context={"badge_name": notifications.badge_name_for(award), "reason": award.revocation_reason},
         )
     return bool(changed)
 
@@ -247,7 +220,7 @@ def award_reissue(*, award: Award, reason: str, by: StaffMember | None = None) -
         language=old.recipient.preferred_language or "ja",
         supersedes=old,
     )
-    transaction.on_commit(lambda: award_enqueue(new.pk), robust=True)
+    queueing.after_commit(award_enqueue, new.pk)
     return new
 
 
@@ -257,7 +230,7 @@ def award_requeue(*, award: Award) -> bool:
         status=Award.Status.PENDING, failure_reason=""
     )
     if updated:
-        transaction.on_commit(lambda: award_enqueue(award.pk), robust=True)
+        queueing.after_commit(award_enqueue, award.pk)
     return bool(updated)
 
 
@@ -492,8 +465,6 @@ class RegisterImportResult:
 
 def _log_register_change(*, by: StaffMember, entry: TrustedIssuer, added: bool, message: str) -> None:
     """The admin history of the entry: an import is a change like any other."""
-    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-
     LogEntry.objects.log_actions(
         user_id=by.pk,
         queryset=[entry],

@@ -1,8 +1,9 @@
 """Templated emails to staff, in the recipient's language, sent by Celery after the commit.
 
 Each email is a triplet under ``templates/emails/``: ``<name>-subject.txt``, ``<name>-body.txt``
-and ``<name>-body.html``. Services call :func:`email_send_on_commit`; the Celery task
-(``staff.tasks.send_email_task``) calls :func:`send_templated_email`.
+and ``<name>-body.html``. Services call :func:`email_send_on_commit` (the *request* step of
+the outbox, ``hachioji_portal.queueing``); the Celery task (``staff.tasks.send_email_task``)
+calls :func:`email_deliver`, which sends it with :func:`send_templated_email`.
 
 The context travels through the broker as JSON, so it holds plain values only. Values under
 keys ending in ``_on`` that are ISO dates ("2026-04-10") are turned back into dates, so that
@@ -17,10 +18,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from hachioji_portal import queueing
 from hachioji_portal.organisation import organisation
 
 from .models import OutgoingEmail, StaffMember
@@ -69,30 +71,26 @@ def send_templated_email(*, to: StaffMember, template: str, context: dict[str, A
     render_templated_email(to=to, template=template, context=context).send()
 
 
+#: The sending task of one email, and of a batch (``hachioji_portal.queueing`` imports them).
+SEND_TASK = "staff.tasks.send_email_task"
+SEND_BATCH_TASK = "staff.tasks.send_emails_task"
+
+
 def email_dispatch(email_id: int) -> bool:
-    """Queue the sending task; a broker that is down is logged, never raised.
+    """Enqueue: queue the sending task and stamp ``queued_at``; a broker that is down is
+    logged, never raised.
 
     The email is already a row (``OutgoingEmail``): if it cannot be queued now, the sweep
     queues it later. A decision that was committed stays committed either way.
     """
-    from hachioji_portal.queueing import publish
-
-    from .models import OutgoingEmail
-    from .tasks import send_email_task
-
-    if not publish(send_email_task, args=(email_id,)):
-        return False
-    OutgoingEmail.objects.filter(pk=email_id).update(queued_at=timezone.now())
-    return True
+    return queueing.enqueue(SEND_TASK, [email_id], batch=None, outbox=OutgoingEmail) == 1
 
 
 def email_send_on_commit(*, to: StaffMember, template: str, context: dict[str, Any]) -> OutgoingEmail:
     """Write ``template`` for ``to`` into the outbox now, and queue it once the transaction
     commits (never if it rolls back: the row goes with it)."""
-    from .models import OutgoingEmail
-
     email = OutgoingEmail.objects.create(to=to, template=template, context=dict(context))
-    transaction.on_commit(lambda: email_dispatch(email.pk), robust=True)
+    queueing.after_commit(email_dispatch, email.pk)
     return email
 
 
@@ -101,48 +99,27 @@ EMAIL_BATCH = 50
 
 
 def emails_dispatch(email_ids: list[int]) -> int:
-    """Queue the sending of many outbox emails, ``EMAIL_BATCH`` per message; returns how many
-    were queued. Like :func:`email_dispatch`, a broker that is down is logged and the sweep
-    queues the rest later."""
-    from hachioji_portal.queueing import publish
-
-    from .models import OutgoingEmail
-    from .tasks import send_emails_task
-
-    queued: list[int] = []
-    try:
-        for start in range(0, len(email_ids), EMAIL_BATCH):
-            batch = email_ids[start : start + EMAIL_BATCH]
-            if not publish(send_emails_task, args=(batch,)):
-                break
-            queued.extend(batch)
-    finally:
-        if queued:
-            OutgoingEmail.objects.filter(pk__in=queued).update(queued_at=timezone.now())
-    return len(queued)
+    """Enqueue many outbox emails, ``EMAIL_BATCH`` per message, stamping ``queued_at`` on
+    those the broker took; returns how many were queued. Like :func:`email_dispatch`, a broker
+    that is down is logged and the sweep queues the rest later."""
+    return queueing.enqueue(SEND_BATCH_TASK, email_ids, batch=EMAIL_BATCH, outbox=OutgoingEmail)
 
 
 def emails_send_many_on_commit(messages: list[tuple[StaffMember, str, dict[str, Any]]]) -> list[OutgoingEmail]:
     """:func:`email_send_on_commit` for many (recipient, template, context) at once: one
     INSERT, and a few messages after the commit instead of one per email."""
-    from .models import OutgoingEmail
-
     emails = OutgoingEmail.objects.bulk_create(
         [OutgoingEmail(to=to, template=template, context=dict(context)) for to, template, context in messages]
     )
     ids = [e.pk for e in emails]
     if ids:
-        transaction.on_commit(lambda: emails_dispatch(ids), robust=True)
+        queueing.after_commit(emails_dispatch, ids)
     return emails
 
 
 def email_deliver(*, email_id: int) -> str:
     """Send one outbox email (the task's body). At most once: the row is claimed first, and a
     send that fails releases the claim so that the task's retry sends it."""
-    from django.db.models import F
-
-    from .models import OutgoingEmail
-
     claimed = OutgoingEmail.objects.filter(pk=email_id, sent_at__isnull=True).update(
         sent_at=timezone.now(), attempts=F("attempts") + 1
     )
@@ -162,16 +139,7 @@ def email_deliver(*, email_id: int) -> str:
 
 
 def emails_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: int = 5000) -> int:
-    """Queue outbox emails nobody queued (or re-queued) for ``older_than``: the broker was down."""
-    from django.db.models import Q
-
-    from .models import OutgoingEmail
-
-    cutoff = now - older_than
-    stale = (
-        OutgoingEmail.objects.filter(sent_at__isnull=True, created_at__lt=cutoff)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=cutoff))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return emails_dispatch(list(stale))
+    """The sweep: queue outbox emails nobody queued (or re-queued) for ``older_than`` (the
+    broker was down, a message was lost)."""
+    unsent = OutgoingEmail.objects.filter(sent_at__isnull=True)
+    return emails_dispatch(queueing.stale_ids(unsent, since="created_at", older_than=older_than, now=now, limit=limit))

@@ -26,6 +26,8 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 
+from hachioji_portal import queueing
+
 from .models import BackgroundJob, StaffMember
 
 logger = logging.getLogger(__name__)
@@ -98,12 +100,9 @@ def job_start(
 
 
 def job_enqueue(*, job_id: int) -> bool:
-    """Queue the job's task; when the broker is down the row waits for the sweep."""
-    from hachioji_portal.queueing import publish
-
-    from .tasks import background_job_task
-
-    return publish(background_job_task, args=(job_id,))
+    """Queue the job's task; when the broker is down the row waits for the sweep (which finds
+    it by its state: nothing is stamped)."""
+    return queueing.enqueue("staff.tasks.background_job_task", [job_id], batch=None, outbox=None) == 1
 
 
 def _progress_key(job_id: int) -> str:
