@@ -10,7 +10,11 @@ the internet-facing segment serves (``deploy/nginx/``) after an rsync:
 * each award whose holder shares it (city staff or anyone): its hosted assertion (JSON and
   page; a revoked one answers 410), its OB 3.0 credential and the QR code of its page;
 * only while the holder shares it with anyone: its share page (static HTML) and QR code, and
-  the baked image (which shows the holder's name).
+  the baked image (which shows the holder's name);
+* for the public verify deployment, which has no database, and never served (dot-paths):
+  each published award's, badge class's, issuer's and share link's facts (``.verify.json``),
+  this portal's keys and the register of trusted issuers (``.verify/``), rewritten with what
+  they describe (``badges/public/verification/facts.py``).
 
 A private badge has no file in the tree. Every file is the portal's own answer to that URL for
 an anonymous visitor, rendered by the same views (so the copy can never say more than the
@@ -45,7 +49,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone, translation
+from django.utils import translation
+
+from hachioji_portal import queueing
 
 from . import links
 from .core import publishing
@@ -53,6 +59,8 @@ from .models import Award, BadgeClass, Issuer, PublicationRequest
 
 logger = logging.getLogger(__name__)
 
+#: The publishing task (``hachioji_portal.queueing`` imports it).
+PUBLISH_TASK = "badges.tasks.publications_publish_task"
 #: Requests per publishing message (awards of one issuing batch go together).
 PUBLISH_BATCH = 50
 #: How long an expired badge's share page may still be asked for again by the sweep.
@@ -90,6 +98,9 @@ def issuer_target(issuer_id: int) -> str:
 #: badge class (an OB 3.0 Achievement names its creator by the key's did:key).
 KEYS_TARGET = "keys"
 ALL_TARGET = "all"
+#: The register of trusted issuers changed: every publication rewrites the verifier's copy of it
+#: (``.verify/trusted-issuers.json``) and of the keys, so this target asks for nothing else.
+REGISTER_TARGET = "register"
 
 
 def publication_request(targets: Iterable[str]) -> None:
@@ -100,27 +111,14 @@ def publication_request(targets: Iterable[str]) -> None:
     rows = PublicationRequest.objects.bulk_create([PublicationRequest(target=t) for t in dict.fromkeys(targets)])
     ids = [r.pk for r in rows]
     if ids:
-        transaction.on_commit(lambda: publications_enqueue(ids), robust=True)
+        queueing.after_commit(publications_enqueue, ids)
 
 
 def publications_enqueue(request_ids: list[int]) -> int:
-    """Queue the publishing of ``request_ids``, ``PUBLISH_BATCH`` per message; a broker that is
-    down is logged, never raised (the rows stay for the sweep). Returns how many were queued."""
-    from hachioji_portal.queueing import publish
-
-    from .tasks import publications_publish_task
-
-    queued: list[int] = []
-    try:
-        for start in range(0, len(request_ids), PUBLISH_BATCH):
-            batch = request_ids[start : start + PUBLISH_BATCH]
-            if not publish(publications_publish_task, args=(batch,)):
-                break
-            queued.extend(batch)
-    finally:
-        if queued:
-            PublicationRequest.objects.filter(pk__in=queued).update(queued_at=timezone.now())
-    return len(queued)
+    """Queue the publishing of ``request_ids``, ``PUBLISH_BATCH`` per message, and stamp
+    ``queued_at`` on those the broker took; a broker that is down is logged, never raised (the
+    rows stay for the sweep). Returns how many were queued."""
+    return queueing.enqueue(PUBLISH_TASK, request_ids, batch=PUBLISH_BATCH, outbox=PublicationRequest)
 
 
 def publications_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, limit: int = 5000) -> int:
@@ -141,12 +139,8 @@ def publications_requeue_stale(*, older_than: dt.timedelta, now: dt.datetime, li
     if expired:
         with transaction.atomic():
             publication_request(award_target(pk) for pk in expired)
-    cutoff = now - older_than
-    stale = list(
-        PublicationRequest.objects.filter(requested_at__lt=cutoff)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=cutoff))
-        .order_by("requested_at")
-        .values_list("pk", flat=True)[:limit]
+    stale = queueing.stale_ids(
+        PublicationRequest.objects.all(), since="requested_at", older_than=older_than, now=now, limit=limit
     )
     return publications_enqueue(stale)
 
@@ -192,12 +186,19 @@ def _request(path: str, accept: str) -> HttpRequest:
         "REMOTE_ADDR": "127.0.0.1",
     }
     request.user = AnonymousUser()  # type: ignore[assignment]
+    request.portal_snapshot = True  # type: ignore[attr-defined]  # the page says when it was written
     request.LANGUAGE_CODE = settings.LANGUAGE_CODE  # type: ignore[attr-defined]
     return request
 
 
 def render_public(path: str, accept: str = "application/ld+json") -> tuple[int, bytes] | None:
     """The portal's answer to an anonymous GET of ``path``: (status, body), or None for a 404."""
+    answer = _answer(path, accept)
+    return None if answer is None else answer[:2]
+
+
+def _answer(path: str, accept: str) -> tuple[int, bytes, str] | None:
+    """(status, body, Content-Type) of an anonymous GET of ``path``, or None for a 404."""
     request = _request(path, accept)
     match = resolve(path, urlconf="hachioji_portal.urls")
     request.resolver_match = match
@@ -211,9 +212,10 @@ def render_public(path: str, accept: str = "application/ld+json") -> tuple[int, 
     if response.status_code not in (200, 410):
         raise RuntimeError(f"{path} answered {response.status_code}")
     body = response.content
-    if response.get("Content-Type", "").startswith("text/html"):
+    content_type = response.get("Content-Type", "")
+    if content_type.startswith("text/html"):
         body = publishing.static_page(body.decode("utf-8")).encode("utf-8")
-    return response.status_code, body
+    return response.status_code, body, content_type
 
 
 def _put(files: dict[str, bytes], path: str, variant: str | None = None) -> int | None:
@@ -242,6 +244,7 @@ def _award_files(root: Path, award: Award) -> tuple[dict[str, bytes], list[str]]
         _put(files, assertion, variant)
     if award.status == Award.Status.REVOKED:
         files[f"{folder}/{publishing.GONE_MARKER}"] = b""
+    files[publishing.facts_path(folder)] = publishing.facts_bytes(_award_facts(award))
     _put(files, reverse("public:credential", args=[award.public_id]))
     _put(files, reverse("public:assertion_qr", args=[award.public_id]))
     remove: list[str] = []
@@ -249,6 +252,7 @@ def _award_files(root: Path, award: Award) -> tuple[dict[str, bytes], list[str]]
         _put(files, reverse("public:award_image", args=[award.public_id]))
         _put(files, reverse("public:share", args=[award.share_token]))
         _put(files, reverse("public:share_qr", args=[award.share_token]))
+        files[publishing.facts_path(share)] = publishing.facts_bytes({"award": str(award.public_id)})
         remove += publishing.stale_files(root, share, files)
     else:
         remove.append(share)
@@ -262,6 +266,15 @@ def _badge_class_files(badge: BadgeClass) -> dict[str, bytes]:
     for variant in ("json", "ob3", "html"):
         _put(files, path, variant)
     _put(files, reverse("public:badge_class_image", args=[badge.public_id]))
+    files[publishing.facts_path(path.lstrip("/"))] = publishing.facts_bytes(
+        {
+            "id": badge.pk,
+            "name": badge.name,
+            "description": badge.description,
+            "criteria": badge.criteria,
+            "alignments": badge.alignments or [],
+        }
+    )
     return files
 
 
@@ -271,6 +284,43 @@ def _issuer_files(issuer: Issuer) -> dict[str, bytes]:
     for variant in ("json", "html"):
         _put(files, path, variant)
     _put(files, reverse("public:issuer_image", args=[issuer.public_id]))
+    files[publishing.facts_path(path.lstrip("/"))] = publishing.facts_bytes(
+        {"id": issuer.pk, "name": issuer.name, "url": issuer.url}
+    )
+    return files
+
+
+def _award_facts(award: Award) -> dict[str, Any]:
+    """What the public verify deployment needs of a shared award (``.verify.json``): the full
+    assertion only as its digest (a class may keep grades out of the hosted copy)."""
+    assertion = award.assertion if isinstance(award.assertion, dict) else {}
+    return {
+        "id": award.pk,
+        "status": award.status,
+        "issued_at": award.issued_at.isoformat() if award.issued_at else None,
+        "expires_at": award.expires_at.isoformat() if award.expires_at else None,
+        "revocation_reason": award.revocation_reason,
+        "status_list_index": award.status_list_index,
+        "recipient": assertion.get("recipient"),
+        "assertion_sha256": publishing.document_digest(award.assertion),
+        "badge_class": str(award.badge_class.public_id),
+        "issuer": str(award.issuer.public_id),
+    }
+
+
+def _verifier_files(root: Path, *, keys: bool, register: bool) -> dict[str, bytes]:
+    """This portal's keys and the register of trusted issuers, for the public verify
+    deployment (``.verify/``, never served): the keys after a key rotation (``KEYS_TARGET``),
+    the register after it changed (``REGISTER_TARGET``) or an issuer was edited (a badge in
+    its name is an impersonation), both whenever they are missing."""
+    from . import trust
+    from .public.verification import facts
+
+    files: dict[str, bytes] = {}
+    if keys or not _exists(root, publishing.KEYS_FILE):
+        files[publishing.KEYS_FILE] = publishing.facts_bytes(facts.keys_document())
+    if register or not _exists(root, publishing.REGISTER_FILE):
+        files[publishing.REGISTER_FILE] = publishing.facts_bytes(facts.register_document(trust.load_register()))
     return files
 
 
@@ -307,12 +357,43 @@ def _page_assets(pages: Iterable[bytes]) -> dict[str, bytes]:
                 files[publishing.tree_path(url)] = Path(found).read_bytes()
             continue
         try:
-            answer = render_public(url, "*/*")
+            answer = _answer(url, "*/*")
         except Resolver404:
             continue
         if answer is not None:
-            files[publishing.tree_path(url)] = answer[1]
+            files[publishing.tree_path(url) + _extension_for(url, answer[2])] = answer[1]
     return files
+
+
+#: The organisation's logo is served at /organisation/logo, whatever its format; in the tree it
+#: gets its extension, so that the web server sends its type (deploy/nginx/ tries each).
+_LOGO_PATH = "organisation/logo"
+
+
+def _extension_for(url: str, content_type: str) -> str:
+    """The file extension an extension-less asset needs in the tree (the logo), else ""."""
+    from hachioji_portal.organisation import LOGO_TYPES
+
+    if publishing.tree_path(url) != _LOGO_PATH:
+        return ""
+    media_type = content_type.split(";", 1)[0].strip()
+    return next((ext for ext, t in LOGO_TYPES.items() if t == media_type), "")
+
+
+def _other_logos(root: Path, files: dict[str, bytes]) -> list[str]:
+    """The logo files of earlier formats (and the extension-less copy of earlier versions)
+    when a logo is written now, so that the web server finds only the current one."""
+    written = {p for p in files if p.startswith(_LOGO_PATH)}
+    if not written:
+        return []
+    folder = publishing.inside(root, "organisation")
+    if not folder.is_dir():
+        return []
+    return sorted(
+        f"organisation/{p.name}"
+        for p in folder.iterdir()
+        if p.is_file() and (p.name == "logo" or p.name.startswith("logo.")) and f"organisation/{p.name}" not in written
+    )
 
 
 def _exists(root: Path, relative: str) -> bool:
@@ -383,7 +464,22 @@ def _publish(root: Path, targets: set[str]) -> None:
         files.update(_badge_class_files(badge))
     if all_shared or not _exists(root, publishing.DID_DOCUMENT):
         _put(files, "/" + publishing.DID_DOCUMENT)
-    files.update(_page_assets(data for path, data in files.items() if path.endswith(".html")))
+    pages = [data for path, data in files.items() if path.endswith(".html")]
+    if all_shared:
+        # The verify page is served by the public deployment, its stylesheets and scripts from
+        # the tree like every page's.
+        verify_page = _answer(reverse("public:verify"), "text/html")
+        if verify_page is not None:
+            pages.append(verify_page[1])
+    files.update(_page_assets(pages))
+    files.update(
+        _verifier_files(
+            root,
+            keys=all_shared,
+            register=all_shared or REGISTER_TARGET in targets or bool(issuer_ids),
+        )
+    )
+    remove += _other_logos(root, files)
 
     # 3. Remove first (a withdrawn link must not outlive its replacement), then write.
     publishing.remove_paths(root, remove)
@@ -435,6 +531,16 @@ def _uuid(text: str) -> UUID | None:
         return UUID(text)
     except ValueError:
         return None
+
+
+def on_register_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """An entry or identifier of the register of trusted issuers was saved or deleted: the
+    verifier's copy in the tree is rewritten. One request for many changes in one transaction
+    (an import of the register): a request not queued yet covers them all."""
+    if publish_root() is None:
+        return
+    if not PublicationRequest.objects.filter(target=REGISTER_TARGET, queued_at__isnull=True).exists():
+        publication_request([REGISTER_TARGET])
 
 
 def on_badge_class_or_issuer_saved(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -10,17 +10,21 @@ is stored as that folder's ``index.<variant>``: one file per answer the portal g
 (``json`` for verifiers, ``html`` for browsers, ``ob3`` for the OB 3.0 Achievement of a badge
 class), and nginx picks one by the request's Accept header (``deploy/nginx/portal-public-maps.conf``).
 A revoked award's folder holds a ``gone`` marker: nginx answers its assertion with 410 as the
-portal does.
+portal does. Dot-paths (``.verify.json`` in a folder, ``.verify/`` at the top) hold what the
+public verify deployment reads instead of a database; nginx never serves them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import secrets
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 # What each variant is asked for with (the portal's own content negotiation answers these),
@@ -32,6 +36,15 @@ VARIANT_ACCEPT: Mapping[str, str] = {
 }
 GONE_MARKER = "gone"
 DID_DOCUMENT = ".well-known/did.json"
+# What the public verify deployment reads and the web server never serves (a part starting
+# with a dot: deploy/nginx/ answers 404): each shared award's, badge class's, issuer's and
+# share link's facts in its folder, this portal's keys and the register of trusted issuers
+# (badges/public/verification/facts.py).
+FACTS_FILE = ".verify.json"
+VERIFY_FOLDER = ".verify"
+KEYS_FILE = f"{VERIFY_FOLDER}/keys.json"
+REGISTER_FILE = f"{VERIFY_FOLDER}/trusted-issuers.json"
+_HIDDEN_PARTS = frozenset({".well-known", VERIFY_FOLDER, FACTS_FILE})
 # Files being written are dotfiles: nginx never serves them (``location ~ /\.``), rsync can skip them.
 TEMP_PREFIX = ".publishing-"
 
@@ -60,7 +73,7 @@ def tree_path(url_path: str, variant: str | None = None) -> str:
 
 def _checked(relative: str) -> str:
     parts = tuple(relative.split("/"))
-    if not parts or any(p in ("", ".", "..") or (p.startswith(".") and p != ".well-known") for p in parts):
+    if not parts or any(p in ("", ".", "..") or (p.startswith(".") and p not in _HIDDEN_PARTS) for p in parts):
         raise TreePathError(f"not a path inside the tree: {relative!r}")
     return "/".join(parts)
 
@@ -71,6 +84,22 @@ def award_folder(public_id: UUID) -> str:
 
 def share_folder(share_token: UUID) -> str:
     return f"public/share/{share_token}"
+
+
+def facts_path(folder: str) -> str:
+    """The verifier's facts of what ``folder`` (a URL's folder) publishes."""
+    return f"{folder.rstrip('/')}/{FACTS_FILE}"
+
+
+def facts_bytes(facts: Mapping[str, Any]) -> bytes:
+    return json.dumps(facts, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def document_digest(document: Any) -> str:
+    """SHA-256 of a JSON document in one spelling (keys sorted): a copy that differs in any
+    value has another digest. The tree carries this instead of a document it must not show."""
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def inside(root: Path, relative: str) -> Path:

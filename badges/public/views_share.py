@@ -333,6 +333,9 @@ def share(request: HttpRequest, share_token: UUID) -> HttpResponse:
         "show_baked_image": selectors.award_image_visible_to(award, request.user) and bool(award.baked_image),
         "is_public": award.visibility == Award.Visibility.PUBLIC,
         "is_holder": request.user.is_authenticated and request.user.pk == award.recipient_id,
+        # A copy written into the published tree (badges/publisher.py): a snapshot, which says
+        # when it was checked instead of "just now".
+        "snapshot": bool(getattr(request, "portal_snapshot", False)),
     }
     key = _parts_key(row, flags, now)
     # len() loads the waiting messages without marking them shown: a page that shows them is

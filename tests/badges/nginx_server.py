@@ -30,7 +30,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def config(*, tree: Path, port: int, work: Path, access_log: bool = True, workers: int = 1) -> str:
+def config(
+    *, tree: Path, port: int, work: Path, access_log: bool = True, workers: int = 1, verify_port: int | None = None
+) -> str:
+    """``verify_port``: the public verify deployment's gunicorn, behind deploy/nginx/portal-public-verify.conf."""
+    upstream = f"upstream portal_public_verify {{ server 127.0.0.1:{verify_port}; }}" if verify_port else ""
+    verify = f"include {DEPLOY}/portal-public-verify.conf;" if verify_port else ""
     temp = {name: work / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir(parents=True, exist_ok=True)
@@ -52,18 +57,22 @@ http {{
     sendfile on;
     keepalive_requests 100000;
     include {DEPLOY}/portal-public-maps.conf;
+    {upstream}
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
         root {tree};
         include {DEPLOY}/portal-public.conf;
+        {verify}
     }}
 }}
 """
 
 
 @contextmanager
-def running_nginx(tree: Path, work: Path, *, access_log: bool = True, workers: int = 1) -> Iterator[str]:
+def running_nginx(
+    tree: Path, work: Path, *, access_log: bool = True, workers: int = 1, verify_port: int | None = None
+) -> Iterator[str]:
     """Serve ``tree`` until the block ends; yields the origin (``http://127.0.0.1:<port>``)."""
     binary = nginx_binary()
     if binary is None:
@@ -71,7 +80,9 @@ def running_nginx(tree: Path, work: Path, *, access_log: bool = True, workers: i
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = work / "nginx.conf"
-    conf.write_text(config(tree=tree, port=port, work=work, access_log=access_log, workers=workers))
+    conf.write_text(
+        config(tree=tree, port=port, work=work, access_log=access_log, workers=workers, verify_port=verify_port)
+    )
     args = [binary, "-p", str(work), "-e", str(work / "error.log"), "-c", str(conf)]
     check = subprocess.run([*args, "-t"], capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
     if check.returncode != 0:

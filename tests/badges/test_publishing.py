@@ -150,6 +150,8 @@ def test_sharing_with_anyone_publishes_the_share_page_image_and_hosted_documents
         f"{folder}/image.png",
         f"{share}/index.html",
         f"{share}/qr.svg",
+        f"{folder}/.verify.json",  # what the public verify deployment reads (never served)
+        f"{share}/.verify.json",
     }
     assert json.loads((tree / folder / "credential.json").read_bytes())["id"] == award.credential["id"]
     assert json.loads((tree / folder / "index.json").read_bytes())["type"] == "Assertion"
@@ -187,6 +189,7 @@ def test_city_staff_sharing_publishes_the_nameless_documents_but_no_page_or_imag
         f"{folder}/index.html",
         f"{folder}/credential.json",
         f"{folder}/qr.svg",
+        f"{folder}/.verify.json",
     }
     assert alice.family_name not in (tree / folder / "index.html").read_text()
 

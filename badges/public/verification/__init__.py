@@ -23,9 +23,14 @@ this portal or an issuer in the register of trusted issuers (``badges/trust.py``
 the issue date: a stranger's correct signature is ``unknown_issuer``, and a badge that claims a
 registered issuer's name (or ours) under another identifier is ``invalid``/``impersonation``.
 
+Where "this portal's own" facts come from is one seam, ``facts``: the database in the staff
+portal, the published tree in the public deployment (``PORTAL_VERIFY_SOURCE``), which has no
+database; the verdicts are the same (see ``facts`` for what the tree cannot know).
+
 One module per part: ``report`` (limits, statuses, messages, ``Finding``, ``Report``),
 ``helpers``, ``own`` (our DIDs and keys, remembered signature checks), ``ob3``, ``ob2``,
-``payloads`` (what a PNG or JSON document holds) and ``entry`` (the entry points); this
+``payloads`` (what a PNG or JSON document holds), ``facts`` (database or published tree) and
+``entry`` (the entry points); this
 package re-exports their public names, so callers write ``verification.verify_bytes(...)``.
 """
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from ...core import baking, credentials
 from ...models import Award
+from . import facts
 from .helpers import _with_recipient
-from .ob2 import _own_award, _own_awards, _own_ob2_finding
-from .ob3 import _ob3_finding
+from .ob2 import _own_award, _own_ob2_finding, _own_shared_award
+from .ob3 import PORTAL_URLS, _ob3_finding
 from .own import _verify_stored_credential
 from .payloads import _document_finding, _verify_png
 from .report import _MAX_URL_LENGTH, Report, _combine, _error, max_upload_bytes
@@ -64,23 +65,18 @@ def verify_url(url: str, *, email: str = "", now: dt.datetime | None = None) -> 
         return _error("url_elsewhere", "url")
     path = "/" + url[len(base) :].split("#", 1)[0].split("?", 1)[0]
     try:
-        match = resolve(path)
+        match = resolve(path, urlconf=PORTAL_URLS)
     except Resolver404:
         return _error("not_a_badge_url", "url")
     award: Award | None = None
     if match.view_name in ("public:assertion", "public:credential", "public:award_image", "public:assertion_qr"):
         award = _own_award(public_id=match.kwargs["public_id"])
     elif match.view_name in ("public:share", "public:share_qr"):
-        award = (
-            _own_awards()
-            .select_related("badge_class", "issuer")
-            .filter(share_token=match.kwargs["share_token"], visibility=Award.Visibility.PUBLIC)
-            .first()
-        )
+        award = _own_shared_award(match.kwargs["share_token"])
     else:
         return _error("not_a_badge_url", "url")
     if award is None:
-        return _error("unknown_badge", "url")
+        return _error("not_published" if facts.from_tree() else "unknown_badge", "url")
     report = verify_award(award, now=now, email=email)
     return replace(report, input_kind="url")
 

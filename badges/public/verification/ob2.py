@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from ... import links, prepared
 from ...models import Award, BadgeClass, Issuer
+from . import facts
 from .helpers import _alignment_names, _datetime, _text
 from .report import _MAX_TEXT, EXPIRED, INVALID, REVOKED, UNVERIFIABLE, VALID, Finding
 
@@ -73,6 +74,8 @@ def _own_award(*, public_id: Any) -> Award | None:
         key = uuid.UUID(str(public_id))
     except ValueError:
         return None
+    if facts.from_tree():
+        return facts.tree_award(key)
     alias = Award.objects.db
     row = _OWN_AWARD_ROW.fetch(key, alias=alias)
     if row is None:
@@ -80,6 +83,27 @@ def _own_award(*, public_id: Any) -> Award | None:
     award, badge, issuer = (_from_row(model, row, alias) for model in _OWN_AWARD_FIELDS)
     award.badge_class, award.issuer = badge, issuer  # as select_related would
     return award
+
+
+def _own_shared_award(share_token: Any) -> Award | None:
+    """The award a share link shows, while its holder shares it with anyone."""
+    if facts.from_tree():
+        return facts.tree_shared_award(share_token)
+    return (
+        _own_awards()
+        .select_related("badge_class", "issuer")
+        .filter(share_token=share_token, visibility=Award.Visibility.PUBLIC)
+        .first()
+    )
+
+
+def _unknown_own(finding: Finding) -> Finding:
+    """An address of ours with no award behind it. The public deployment knows only what is
+    published, so it cannot tell a badge its holder keeps private from one that never existed:
+    it says so (``not_published``, never valid); the staff portal knows (``unknown_badge``)."""
+    if facts.from_tree():
+        return replace(finding, status=UNVERIFIABLE, code="not_published")
+    return replace(finding, status=INVALID, code="unknown_badge")
 
 
 def _own_award_from_assertion_url(url: str) -> tuple[bool, Award | None]:
@@ -96,7 +120,7 @@ def _ob2_hosted_url_finding(url: str, *, now: dt.datetime) -> Finding:
     if not ours:
         return Finding(standard="2.0", status=UNVERIFIABLE, code="hosted_elsewhere", checked_at_url=url[:500])
     if award is None:
-        return Finding(standard="2.0", status=INVALID, code="unknown_badge", credential_id=url[:500])
+        return _unknown_own(Finding(standard="2.0", status=INVALID, code="unknown_badge", credential_id=url[:500]))
     return _own_ob2_finding(award, now=now)
 
 
@@ -107,11 +131,11 @@ def _ob2_finding(document: dict[str, Any], *, now: dt.datetime) -> Finding:
     ours, award = _own_award_from_assertion_url(assertion_id)
     if ours:
         if award is None:
-            return replace(_ob2_describe(document), status=INVALID, code="unknown_badge")
+            return _unknown_own(_ob2_describe(document))
         finding = _own_ob2_finding(award, now=now)
         if award.is_revoked:
             return finding
-        if award.assertion != document:
+        if not facts.same_assertion(award, document):
             return replace(finding, status=INVALID, code="assertion_mismatch")
         return finding
     described = _ob2_describe(document)

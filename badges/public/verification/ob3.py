@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve
 from ... import links
 from ...core import credentials
 from ...models import Award
+from . import facts
 from .helpers import _alignment_names, _as_list, _datetime, _text
 from .own import _is_own_issuer, _own_key
 from .report import (
@@ -28,6 +29,10 @@ from .report import (
     Finding,
     _worse,
 )
+
+# The portal's own URLs, whichever URLs this process mounts (the public deployment mounts only
+# the verify page and API; the documents are served from the published tree).
+PORTAL_URLS = "hachioji_portal.urls"
 
 
 def _verify_credential(document: dict[str, Any], *, now: dt.datetime) -> credentials.VerificationResult:
@@ -91,7 +96,11 @@ def _ob3_revocation(finding: Finding, entries: Iterable[dict[str, Any]], *, awar
     for entry in revocation_entries:
         # Our status lists speak only for our own badges: a stranger's credential that points
         # at one of them is not answered from our rows.
-        ours, award = _award_for_status_entry(entry, known=known) if finding.is_own else (False, None)
+        ours, award = (
+            _award_for_status_entry(entry, known=known, credential_id=finding.credential_id)
+            if finding.is_own
+            else (False, None)
+        )
         if not ours:
             url = _text(entry.get("statusListCredential"))[:500]
             finding = replace(finding, revocation="not_checked", checked_at_url=finding.checked_at_url or url)
@@ -111,7 +120,9 @@ def _ob3_revocation(finding: Finding, entries: Iterable[dict[str, Any]], *, awar
     return replace(finding, revocation="not_revoked")
 
 
-def _award_for_status_entry(entry: dict[str, Any], *, known: Award | None = None) -> tuple[bool, Award | None]:
+def _award_for_status_entry(
+    entry: dict[str, Any], *, known: Award | None = None, credential_id: str = ""
+) -> tuple[bool, Award | None]:
     """(is the status list ours, the award at that entry). Not ours: it would have to be
     fetched. Ours with no award there: that bit is 0, so not revoked. ``known``: an award
     already read in this request, used when the entry is its own (no second query)."""
@@ -120,7 +131,7 @@ def _award_for_status_entry(entry: dict[str, Any], *, known: Award | None = None
     if not isinstance(url, str) or not url.startswith(base) or len(url) > _MAX_URL_LENGTH:
         return False, None
     try:
-        match = resolve("/" + url[len(base) :])
+        match = resolve("/" + url[len(base) :], urlconf=PORTAL_URLS)
         index = int(str(entry.get("statusListIndex")))
     except (Resolver404, ValueError):
         return False, None
@@ -133,6 +144,13 @@ def _award_for_status_entry(entry: dict[str, Any], *, known: Award | None = None
         and str(known.issuer.public_id) == str(match.kwargs["public_id"])
     ):
         return True, known
+    if facts.from_tree():
+        found = facts.tree_award_at_status_entry(
+            str(match.kwargs["public_id"]), match.kwargs["list_number"], index, credential_id
+        )
+        # A list the tree does not hold (not published yet, unreadable) cannot say "not
+        # revoked": the badge is then unverifiable, as with another issuer's list.
+        return (found is not None), found
     award = Award.objects.filter(issuer__public_id=match.kwargs["public_id"], status_list_index=position).first()
     return True, award
 

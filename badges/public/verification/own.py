@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ... import keys
 from ...core import credentials, signing
-from ...models import SigningKey
+from . import facts
 from .helpers import _datetime
 
 
@@ -30,7 +30,7 @@ def _own_key(verification_method: str) -> Ed25519PublicKey | None:
     did, _sep, fragment = verification_method.partition("#")
     if did not in own_dids() or not fragment.startswith("z") or len(fragment) > 100:
         return None
-    if not SigningKey.objects.filter(issuer__is_default=True, public_key_multibase=fragment).exists():
+    if not facts.is_default_issuer_key(fragment):
         return None
     return signing.public_key_from_multibase(fragment)
 
@@ -42,7 +42,7 @@ def _is_own_issuer(issuer_id: str) -> bool:
         multibase = issuer_id[len("did:key:") :][:64]
         if multibase in _own_key_memo:  # keys are never deleted: a yes stays a yes
             return True
-        if SigningKey.objects.filter(public_key_multibase=multibase).exists():
+        if facts.is_own_key(multibase):
             _own_key_memo.add(multibase)
             return True
     return False

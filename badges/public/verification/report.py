@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ... import trust
+from . import facts
 
 # --- limits (settings may lower or raise them) ------------------------------------------
 DEFAULT_MAX_UPLOAD_BYTES: Final = 5 * 1024 * 1024
@@ -70,6 +71,11 @@ MESSAGES: Final[dict[str, Promise]] = {
     "assertion_mismatch": _("The badge data in the file differs from the issuer's record: the file was altered."),
     "chunks_disagree": _("The two badge records in the image belong to different badges: the file was altered."),
     "unknown_badge": _("This portal has no badge with this address."),
+    "not_published": _(
+        "This badge's Open Badges 2.0 record is not published: its holder does not share it, or there is no "
+        "badge at this address. It cannot be checked here; its signed Open Badges 3.0 credential (the file "
+        "or the JSON) can be."
+    ),
     "hosted_elsewhere": _(
         "This badge cannot be checked here: its issuer hosts it on another site, which the city network "
         "cannot reach. Check it at the address below."
@@ -367,7 +373,7 @@ def _combine(findings: list[Finding], input_kind: str, recipient_checked: bool) 
     if len(own_awards) > 1:
         findings = [replace(f, status=INVALID, code="chunks_disagree") for f in findings]
     # The register is read only for badges that are not this portal's (ours need no query).
-    register = trust.load_register() if any(not f.is_own for f in findings) else None
+    register = facts.register() if any(not f.is_own for f in findings) else None
     findings = [_with_trust(f, register) for f in findings]
     worst = max(findings, key=lambda f: _SEVERITY[f.status])
     return Report(
