@@ -10,15 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from . import grades, keys, links, publisher
+from hachioji_portal import queueing
+
+from . import grades, keys, links, notifications, publisher
 from .core import achievement_types, baking, credentials, rendering
 from .models import Award, BadgeClass
 from .signals import awards_changed
@@ -197,9 +200,70 @@ _ISSUED_FIELDS = (
 )
 
 
-def _signer(issuer: Any) -> keys.Signer:
+def _write_issued(awards: list[Award]) -> None:
+    """Write what ``_issue`` set on ``awards``: one statement on PostgreSQL, one per award
+    elsewhere (SQLite in development), every value a bind parameter adapted by its field as
+    ``save()`` adapts it.
+
+    Django's ``bulk_update`` built a ``CASE`` with a ``WHEN`` per award for every column (240
+    expressions for a batch of 20, each resolved and compiled) around the large JSON documents;
+    that took 1.4 ms of the worker's CPU per badge, these take 0.14 (docs/benchmarks.md, "Badge
+    issuance", session 5).
+    """
+    if awards:
+        if connection.vendor == "postgresql":
+            _write_issued_values(awards)
+        else:
+            _write_issued_each(awards)
+
+
+def _issued_rows(awards: list[Award]) -> tuple[list[Any], list[list[Any]]]:
+    """The columns ``_ISSUED_FIELDS`` (after the primary key) and each award's values for them."""
+    pk = Award._meta.get_field("id")
+    fields: list[Any] = [pk, *(Award._meta.get_field(name) for name in _ISSUED_FIELDS)]
+    rows = [[field.get_db_prep_save(getattr(award, field.attname), connection) for field in fields] for award in awards]
+    return fields, rows
+
+
+def _cast_type(field: Any) -> str:
+    """The column's type without a length (``varchar(64)`` -> ``varchar``): an explicit cast to
+    ``varchar(n)`` would cut a longer value silently, the assignment to the column refuses it."""
+    return re.sub(r"\(.*\)", "", field.db_type(connection))
+
+
+def _write_issued_values(awards: list[Award]) -> None:
+    """PostgreSQL: ``UPDATE … SET column = v.column … FROM (VALUES (…), (…)) AS v WHERE id = v.id``."""
+    fields, rows = _issued_rows(awards)
+    qn = connection.ops.quote_name
+    row = "(" + ", ".join(f"%s::{_cast_type(field)}" for field in fields) + ")"
+    sql = (
+        f"UPDATE {qn(Award._meta.db_table)} AS t SET "  # noqa: S608 - names from the model, values bound
+        + ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields[1:])
+        + f" FROM (VALUES {', '.join([row] * len(rows))}) AS v({', '.join(qn(f.column) for f in fields)})"
+        + f" WHERE t.{qn(fields[0].column)} = v.{qn(fields[0].column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for values in rows for value in values])
+        if cursor.rowcount != len(awards):  # the caller holds the rows' locks: cannot happen
+            raise RuntimeError(f"the batch UPDATE wrote {cursor.rowcount} of {len(awards)} awards")
+
+
+def _write_issued_each(awards: list[Award]) -> None:
+    """Any database: ``UPDATE … SET column = %s, … WHERE id = %s`` once per award (executemany)."""
+    fields, rows = _issued_rows(awards)
+    qn = connection.ops.quote_name
+    sql = (
+        f"UPDATE {qn(Award._meta.db_table)} SET "  # noqa: S608 - names from the model, values bound
+        + ", ".join(f"{qn(f.column)} = %s" for f in fields[1:])
+        + f" WHERE {qn(fields[0].column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [values[1:] + values[:1] for values in rows])
+
+
+def _signer(issuer: Any, active_key_id: int | None = None) -> keys.Signer:
     try:
-        return keys.signer_for(issuer)
+        return keys.signer_for(issuer, active_key_id=active_key_id)
     except keys.SigningKeyMissing as exc:
         raise PermanentIssueError(str(exc)) from exc
 
@@ -221,16 +285,19 @@ def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
 
     The batch form of ``award_ensure_issued`` for bulk completions: the same lock-check-produce
     steps per award, but one query to lock them all (in id order, so two overlapping batches
-    wait for each other instead of deadlocking), one signer per issuer, one UPDATE for the
-    batch and one message for the holders' emails. An award that cannot be issued for good
-    (``PermanentIssueError``) is marked failed with its reason and the others go on; anything
-    else rolls the batch back for the task's retry, which then redoes only what is missing.
+    wait for each other instead of deadlocking; it also reads each issuer's active key, so the
+    signer made for it by an earlier batch of this process is reused without a query), one
+    signer per issuer, one UPDATE for the batch and one message for the holders' emails. An
+    award that cannot be issued for good (``PermanentIssueError``) is marked failed with its
+    reason and the others go on; anything else rolls the batch back for the task's retry, which
+    then redoes only what is missing.
     """
     outcome = {"issued": 0, "already": 0, "missing": 0, "failed": 0}
     with transaction.atomic():
         awards = list(
             Award.objects.select_for_update(of=("self",))
             .select_related("badge_class", "issuer", "recipient")
+            .annotate(active_key_id=keys.active_key_id_of("issuer_id"))  # for the signer cache
             .filter(pk__in=award_ids)
             .order_by("pk")
         )
@@ -246,7 +313,7 @@ def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
             try:
                 if award.issuer_id not in signers:
                     try:
-                        signers[award.issuer_id] = _signer(award.issuer)
+                        signers[award.issuer_id] = _signer(award.issuer, getattr(award, "active_key_id", None))
                     except PermanentIssueError as exc:
                         signers[award.issuer_id] = exc
                 signer = signers[award.issuer_id]
@@ -260,18 +327,12 @@ def awards_ensure_issued(*, award_ids: list[int]) -> dict[str, int]:
                 continue
             issued.append(award)
         if issued:
-            Award.objects.bulk_update(issued, fields=_ISSUED_FIELDS)
+            _write_issued(issued)
             awards_changed.send(sender=Award, recipient_ids=sorted({a.recipient_id for a in issued}))
             publisher.publication_request(publisher.award_target(a.pk) for a in issued)
             ids = [a.pk for a in issued]
-            transaction.on_commit(lambda: _notify_many(ids), robust=True)
+            queueing.after_commit(notifications.awards_notify_enqueue, ids)
         if failed:
             Award.objects.bulk_update(failed, fields=("status", "failure_reason"))
     outcome["issued"], outcome["failed"] = len(issued), len(failed)
     return outcome
-
-
-def _notify_many(award_ids: list[int]) -> None:
-    from .notifications import awards_notify_enqueue
-
-    awards_notify_enqueue(award_ids)

@@ -9,7 +9,7 @@ retired key stay verifiable.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from hachioji_portal.organisation import organisation
@@ -42,15 +43,21 @@ def _read_private_key(path: str, passphrase: str, mtime: float) -> Ed25519Privat
         raise SigningKeyMissing(f"the signing key file {path} is not a usable Ed25519 key") from exc
 
 
-def private_key() -> Ed25519PrivateKey:
+def _key_file() -> tuple[str, str, float]:
+    """The key file's path, its passphrase and its modification time (which changes when the
+    file is rotated: the key is then read again, without a restart)."""
     path = settings.BADGE_SIGNING_KEY_FILE
     try:
-        mtime = os.stat(path).st_mtime  # a rotated file is picked up without a restart
+        mtime = os.stat(path).st_mtime
     except OSError as exc:
         raise SigningKeyMissing(
             f"no signing key at {path}: run `manage.py badges_keygen` or set BADGE_SIGNING_KEY_FILE"
         ) from exc
-    return _read_private_key(path, settings.BADGE_SIGNING_KEY_PASSPHRASE, mtime)
+    return path, settings.BADGE_SIGNING_KEY_PASSPHRASE, mtime
+
+
+def private_key() -> Ed25519PrivateKey:
+    return _read_private_key(*_key_file())
 
 
 def default_issuer() -> Issuer:
@@ -99,6 +106,14 @@ def verification_method(issuer: Issuer, key: SigningKey) -> str:
     return f"did:key:{key.public_key_multibase}#{key.public_key_multibase}"
 
 
+def active_key_id_of(issuer_ref: str) -> Subquery:
+    """The id of the issuer named by ``issuer_ref`` (an outer column, e.g. ``"issuer_id"``)'s
+    active key, as an expression: a query that reads rows with an issuer can read its active key
+    with them (``awards_ensure_issued``, for ``signer_for(active_key_id=…)``)."""
+    active = SigningKey.objects.filter(issuer_id=OuterRef(issuer_ref), is_active=True)
+    return Subquery(active.order_by().values("pk")[:1])
+
+
 def active_key(issuer: Issuer) -> SigningKey:
     key = SigningKey.objects.filter(issuer=issuer, is_active=True).first()
     if key is None:
@@ -141,17 +156,36 @@ def signing_key_register(*, issuer: Issuer, public_key: Ed25519PublicKey) -> Sig
     return key
 
 
-def signer_for(issuer: Issuer) -> Signer:
+#: Signers made in this process, by (issuer, its active key, key file, passphrase, file mtime).
+_SIGNERS: dict[tuple[int, int, str, str, float], Signer] = {}
+
+
+def signer_for(issuer: Issuer, *, active_key_id: int | None = None) -> Signer:
     """The worker's signer: the private key from the file, matched to the issuer's active key.
 
     A key file that does not match the active public key is refused (it would produce badges
     nobody can verify); rotation is `badges_keygen --rotate`, which registers the new key.
+
+    ``active_key_id``: the issuer's active key as the caller has just read it (the batch's lock
+    query reads it with ``active_key_id_of``). A signer made earlier in this process for that key
+    and the same key file is then reused: no query, no key check. A rotation changes both (a
+    new active key row, a new file), so a cached signer is never used after it; a key retired
+    without a rotation is no longer the active key the caller reads, so it misses too.
     """
-    private = private_key()
+    path, passphrase, mtime = _key_file()
+    if active_key_id is not None:
+        cached = _SIGNERS.get((issuer.pk, active_key_id, path, passphrase, mtime))
+        if cached is not None:
+            return replace(cached, issuer=issuer)
+    private = _read_private_key(path, passphrase, mtime)
     key = active_key(issuer)
     if signing.public_key_to_multibase(private.public_key()) != key.public_key_multibase:
         raise SigningKeyMissing("the signing key file does not match the issuer's active key")
-    return Signer(issuer=issuer, key=key, private_key=private)
+    signer = Signer(issuer=issuer, key=key, private_key=private)
+    if len(_SIGNERS) >= 32:  # rotations and issuers are few; never let it grow
+        _SIGNERS.clear()
+    _SIGNERS[(issuer.pk, key.pk, path, passphrase, mtime)] = signer
+    return signer
 
 
 def public_origin_host() -> str:

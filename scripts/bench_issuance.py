@@ -18,18 +18,28 @@ Three subcommands (issues 4 and 8; figures and findings in docs/benchmarks.md, "
               workers issue what each committed chunk queued, and the database is polled from
               the click until every award is issued and every email is sent. ``--baseline``
               runs the workers with ``-I scripts.bench_baseline_worker``;
-              ``--compare`` runs ours and then the baseline in one invocation and prints the
-              ratio (``--baseline-n`` runs the baseline at a smaller N, said in the output).
+              ``--compare`` runs the baseline and then ours, ``--rounds`` times alternating
+              (B, O, B, O, …), each on a fresh clone of the same template (``--baseline-n``
+              completes only that many of its enrolments for the baseline), prints the load
+              at each start and a side-by-side table for docs/benchmarks.md.
 
 ``profile``   cProfile of ``award_ensure_issued`` over N awards in this process against
               PostgreSQL (Redis for the email queueing), summed by where the time goes.
+
+``cpu``       Load-independent figures for before/after comparisons: the batch path
+              (``awards_ensure_issued``, 20 a batch) in a child process, CPU time per badge of
+              that process and of its PostgreSQL backend (``/proc/<pid>/schedstat``), queries
+              per batch, and the CPU time inside its parts (the PNG and documents, the batch
+              UPDATE, the signer, the holdings upkeep); ``--callgrind`` also counts the
+              worker's instructions per badge under valgrind (two runs, the difference).
 
 Needs ``pip install -r requirements-bench.txt`` (openbadges-bakery for the baseline).
 
     .venv/bin/python scripts/bench_issuance.py pipeline --n 300
     .venv/bin/python scripts/bench_issuance.py worker --n 1000 --workers 1 --compare
-    .venv/bin/python scripts/bench_issuance.py worker --n 10000 --workers 2 --compare --baseline-n 2000
+    .venv/bin/python scripts/bench_issuance.py worker --n 10000 --workers 2 --compare --baseline-n 2000 --rounds 2
     .venv/bin/python scripts/bench_issuance.py profile --n 300
+    .venv/bin/python scripts/bench_issuance.py cpu --n 400 --batches 8 --rounds 3 [--callgrind]
 
 Environment: ``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/bench_issue; the
 database of that name is dropped and re-created, templates are ``<name>_tpl_<N>``) and
@@ -66,7 +76,7 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_issue"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
-WORK = Path(tempfile.mkdtemp(prefix="bench-issuance-"))
+WORK = Path(os.environ.get("BENCH_ISSUANCE_WORK") or tempfile.mkdtemp(prefix="bench-issuance-"))
 
 
 def _configure_environment(*, needs_db: bool) -> None:
@@ -479,21 +489,24 @@ def _prepare_run(n: int, *, rebuild: bool) -> dict[str, Any]:
     return {}
 
 
-def _hr_and_enrolments() -> tuple[Any, Any]:
+def _hr_and_enrolments(limit: int | None = None) -> tuple[Any, Any]:
     from courses.models import Enrolment
     from staff.models import StaffMember
 
     hr = StaffMember.objects.get(employee_number="499999")
     # What the admin action gets: the selected rows of the changelist.
-    return hr, Enrolment.objects.filter(course__code="ELR-2026-LAW", state="approved").select_related("staff", "course")
+    selected = Enrolment.objects.filter(course__code="ELR-2026-LAW", state="approved")
+    if limit is not None:  # the first ``limit`` of the template's rows (a smaller run on the same template)
+        selected = selected.filter(pk__in=list(selected.order_by("pk").values_list("pk", flat=True)[:limit]))
+    return hr, selected.select_related("staff", "course")
 
 
-def _bulk_complete() -> tuple[float, int]:
+def _bulk_complete(limit: int | None = None) -> tuple[float, int]:
     from django.utils import timezone
 
     from courses.services import enrolments_bulk_complete
 
-    hr, selected = _hr_and_enrolments()
+    hr, selected = _hr_and_enrolments(limit)
     started = time.perf_counter()
     outcome = enrolments_bulk_complete(enrolments=selected, actor=hr, completed_on=timezone.localdate())
     elapsed = time.perf_counter() - started
@@ -590,9 +603,13 @@ def _wait_ready(workers: list[tuple[subprocess.Popen[bytes], Path]], timeout: fl
     return time.perf_counter() - started
 
 
-def run_workers(n: int, workers_count: int, *, baseline: bool, rebuild: bool, timeout: float) -> dict[str, Any]:
+def run_workers(
+    n: int, workers_count: int, *, baseline: bool, rebuild: bool, timeout: float, template_n: int | None = None
+) -> dict[str, Any]:
     """Workers running and idle, as in production; then HR's bulk action; time from the click
-    until every badge is issued, and until every email is sent."""
+    until every badge is issued, and until every email is sent. ``template_n``: clone the
+    template of that N and complete only the first ``n`` of its enrolments (so the baseline's
+    smaller run needs no template of its own)."""
     import threading
 
     from django.db import connections
@@ -601,8 +618,9 @@ def run_workers(n: int, workers_count: int, *, baseline: bool, rebuild: bool, ti
     from staff.models import OutgoingEmail
 
     label = "baseline" if baseline else "ours"
-    _prepare_run(n, rebuild=rebuild)
-    print(f"\n--- {label}: N={n}, {workers_count} worker process(es); load average {_load()}")
+    _prepare_run(template_n or n, rebuild=rebuild)
+    start_load = _load()
+    print(f"\n--- {label}: N={n}, {workers_count} worker process(es); load average at the start {start_load}")
     logs = WORK / f"logs-{label}-{n}-{workers_count}"
     logs.mkdir(parents=True, exist_ok=True)
     workers = _start_workers(workers_count, baseline=baseline, logs=logs)
@@ -616,7 +634,7 @@ def run_workers(n: int, workers_count: int, *, baseline: bool, rebuild: bool, ti
 
         def click() -> None:
             try:
-                bulk["s"], bulk["done"] = _bulk_complete()
+                bulk["s"], bulk["done"] = _bulk_complete(n if template_n and template_n != n else None)
             finally:
                 connections.close_all()
 
@@ -687,6 +705,11 @@ def run_workers(n: int, workers_count: int, *, baseline: bool, rebuild: bool, ti
     print(f"  signature check on 20 random issued badges: {verified}/20 valid")
     return {
         "label": label,
+        "start_load": start_load,
+        "loads": (min(loads), max(loads)),
+        "first_s": first_issued_at,
+        "marks": marks,
+        "verified": verified,
         "n": n,
         "bulk_s": bulk_s,
         "boot_s": boot,
@@ -707,38 +730,68 @@ def cmd_worker(args: argparse.Namespace) -> None:
     print(f"PostgreSQL {admin.info.server_version}; Redis {_redis_version()}")
     admin.close()
     print(f"Private queue: {os.environ['CELERY_QUEUE']}; work folder {WORK}")
-    results = []
-    if args.compare or not args.baseline:
-        results.append(run_workers(args.n, args.workers, baseline=False, rebuild=args.rebuild, timeout=args.timeout))
-    if args.compare or args.baseline:
-        n = args.baseline_n or args.n
-        results.append(run_workers(n, args.workers, baseline=True, rebuild=args.rebuild, timeout=args.timeout))
-    if len(results) == 2:
-        ours, base = results
-        print("\n=== side by side")
-        print(f"| {'':36} | {'ours':>10} | {'baseline':>10} | {'ratio':>6} |")
-        print(f"|{'-' * 38}|{'-' * 11}:|{'-' * 11}:|{'-' * 7}:|")
-        print(f"| {'N':36} | {ours['n']:10} | {base['n']:10} | {'':6} |")
-        print(
-            f"| {'badges/s per worker process':36} | {ours['per_worker']:10.1f} | {base['per_worker']:10.1f} | "
-            f"{ours['per_worker'] / base['per_worker']:5.2f}x |"
+    if not args.compare:
+        baseline = bool(args.baseline)
+        n = (args.baseline_n or args.n) if baseline else args.n
+        run_workers(n, args.workers, baseline=baseline, rebuild=args.rebuild, timeout=args.timeout)
+        print(f"\nLoad average at the end: {_load()}")
+        return
+    # Side by side under the same conditions: baseline and ours alternate (baseline first), on
+    # clones of the same template, so a load that rises or falls during the session weighs on
+    # both; the load at each start is printed with its result.
+    base_n = args.baseline_n or args.n
+    pairs = []
+    for round_no in range(1, args.rounds + 1):
+        base = run_workers(
+            base_n,
+            args.workers,
+            baseline=True,
+            rebuild=args.rebuild and round_no == 1,
+            timeout=args.timeout,
+            template_n=args.n,
         )
-        print(
-            f"| {'time until all issued (s)':36} | {ours['all_issued_s']:10.1f} | {base['all_issued_s']:10.1f} | "
-            f"{base['all_issued_s'] / ours['all_issued_s']:5.2f}x |"
-        )
-        task = "badges.tasks.awards_issue_batch_task"
-        if task in ours["tasks"] and task in base["tasks"]:
-            print(
-                f"| {'awards_issue_batch_task mean (ms)':36} | {ours['tasks'][task] * 1000:10.1f} | "
-                f"{base['tasks'][task] * 1000:10.1f} | {base['tasks'][task] / ours['tasks'][task]:5.2f}x |"
-            )
-        if ours["n"] != base["n"]:
-            print(
-                f"NOTE: the baseline ran at N={base['n']}, ours at N={ours['n']}; the time ratio compares "
-                "different N, the per-worker rates are comparable."
-            )
+        ours = run_workers(args.n, args.workers, baseline=False, rebuild=False, timeout=args.timeout)
+        pairs.append((ours, base))
+    _print_side_by_side(pairs)
     print(f"\nLoad average at the end: {_load()}")
+
+
+def _print_side_by_side(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """The table for docs/benchmarks.md: each round's baseline and ours, the load at each start."""
+    task = "badges.tasks.awards_issue_batch_task"
+    print("\n=== side by side (baseline first in each round, then ours; same template, same workers)")
+    head = "".join(f" round {i} ours | round {i} baseline |" for i in range(1, len(pairs) + 1))
+    print(f"| {'':40} |{head}")
+    print(f"|{'-' * 42}|" + "---:|---:|" * len(pairs))
+
+    def row(label: str, fmt: Any) -> None:
+        cells = "".join(f" {fmt(ours)} | {fmt(base)} |" for ours, base in pairs)
+        print(f"| {label:40} |{cells}")
+
+    def num(value: float | None, spec: str = ".1f") -> str:
+        return "n/a" if value is None or value != value else format(value, spec)
+
+    row("N", lambda r: str(r["n"]))
+    row("load average at the start (1/5/15 min)", lambda r: r["start_load"])
+    row("load during the run (1 min, min-max)", lambda r: f"{r['loads'][0]:.2f}-{r['loads'][1]:.2f}")
+    row("HR's bulk action (s)", lambda r: f"{num(r['bulk_s'])} ({r['n'] / r['bulk_s']:.0f}/s)")
+    row("first badge after the click (s)", lambda r: num(r["first_s"]))
+    row(
+        "10 / 50 / 90 % issued (s)",
+        lambda r: " / ".join(num(r["marks"].get(p)) for p in (10, 50, 90)),
+    )
+    row("**every badge issued (s)**", lambda r: f"**{num(r['all_issued_s'])}**")
+    row("every email sent (s)", lambda r: num(r["all_emails_s"]))
+    row("badges/s per worker process", lambda r: num(r["per_worker"]))
+    row("awards_issue_batch_task mean (ms)", lambda r: num(r["tasks"].get(task, float("nan")) * 1000, ".0f"))
+    row("signatures checked on 20 random badges", lambda r: f"{r['verified']}/20")
+    for i, (ours, base) in enumerate(pairs, 1):
+        goal = "met" if ours["n"] >= 10000 and ours["all_issued_s"] <= 45 else "not met"
+        print(
+            f"round {i}: ours {ours['per_worker']:.1f} badges/s per worker, baseline {base['per_worker']:.1f}: "
+            f"{ours['per_worker'] / base['per_worker']:.2f}x; ours issued {ours['n']} in {num(ours['all_issued_s'])} s "
+            f"(goal: 10,000 in at most 45 s: {goal})"
+        )
 
 
 def _redis_version() -> str:
@@ -753,7 +806,7 @@ def _redis_version() -> str:
 # (label, file suffix, function name, unused): cumulative time of those functions, per award.
 _CATEGORIES = [
     ("render_badge (drawing + PNG encode)", "badges/core/rendering.py", "render_badge", None),
-    ("  of which PNG encode (encode_png: zlib)", "badges/core/rendering.py", "encode_png", None),
+    ("  of which PNG encode (encode_png: ISA-L deflate)", "badges/core/rendering.py", "encode_png", None),
     ("  of which PNG encode (Pillow Image.save)", "PIL/Image.py", "save", None),
     ("canonicalise (pyld expand + URDNA2015)", "badges/core/jsonld.py", "canonicalize", None),
     ("  of which expand_safe (expansion, safe mode)", "badges/core/jsonld.py", "expand_safe", None),
@@ -818,6 +871,173 @@ def cmd_profile(args: argparse.Namespace) -> None:
         print(out.getvalue())
 
 
+# ============================================================================ cpu
+
+#: (label, module, attribute): functions timed inside the batch path by ``cpu`` (wrapped in place).
+_CPU_SECTIONS = [
+    ("_issue (render, build, sign, bake, store the PNG)", "badges.issuing", "_issue"),
+    ("the batch UPDATE (_write_issued)", "badges.issuing", "_write_issued"),
+    ("signer lookup (_signer)", "badges.issuing", "_signer"),
+    ("AwardUse upkeep (award_uses_refresh)", "courses.holdings", "award_uses_refresh"),
+    ("skill holdings upkeep (skill_holdings_refresh)", "courses.holdings", "skill_holdings_refresh"),
+]
+
+
+def _schedstat_ns(pid: int) -> int:
+    """CPU time a process (or the PostgreSQL backend serving us) has run, in ns (Linux)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def _cpu_child(args: argparse.Namespace) -> None:
+    """Issue ``args.batches`` batches of 20 pending awards in this process (after one warm-up
+    batch) and print, as JSON, CPU time of this process and of its PostgreSQL backend, wall time,
+    queries per batch and the time inside the sections of ``_CPU_SECTIONS``."""
+    import importlib
+
+    from django.db import connection
+
+    from badges import issuing
+    from badges.models import Award
+    from badges.services import ISSUE_BATCH
+
+    sections: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # process CPU s, backend CPU s
+    measuring = {"on": False}
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    local_backend = Path(f"/proc/{backend}/schedstat").exists()
+
+    def timed(label: str, fn: Any) -> Any:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            if not measuring["on"]:
+                return fn(*a, **k)
+            c0, b0 = time.process_time(), _schedstat_ns(backend) if local_backend else 0
+            try:
+                return fn(*a, **k)
+            finally:
+                sections[label][0] += time.process_time() - c0
+                if local_backend:
+                    sections[label][1] += (_schedstat_ns(backend) - b0) / 1e9
+
+        return wrapper
+
+    for label, module, name in _CPU_SECTIONS:
+        mod = importlib.import_module(module)
+        if hasattr(mod, name):
+            setattr(mod, name, timed(label, getattr(mod, name)))
+    queries = {"n": 0}
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries["n"] += 1
+        return execute(sql, params, many, context)
+
+    pending = list(
+        Award.objects.filter(status=Award.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: (args.batches + 1) * ISSUE_BATCH]
+    )
+    _check(len(pending) == (args.batches + 1) * ISSUE_BATCH, f"only {len(pending)} pending awards left")
+    batches = [pending[i : i + ISSUE_BATCH] for i in range(0, len(pending), ISSUE_BATCH)]
+    issuing.awards_ensure_issued(award_ids=batches[0])  # warm-up: fonts, class layer, contexts
+    gc.collect()
+    measuring["on"] = True
+    c0, w0 = time.process_time(), time.perf_counter()
+    b0 = _schedstat_ns(backend) if local_backend else 0
+    profiler = cProfile.Profile() if args.profile else None
+    with connection.execute_wrapper(count):
+        if profiler:
+            profiler.enable()
+        for batch in batches[1:]:
+            outcome = issuing.awards_ensure_issued(award_ids=batch)
+            _check(outcome["issued"] == len(batch), outcome)
+        if profiler:
+            profiler.disable()
+    measuring["on"] = False
+    if profiler:
+        profiler.dump_stats(WORK / "cpu.prof")
+        for order in ("tottime", "cumulative"):
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(args.profile)
+    badges = len(batches) - 1
+    badges *= ISSUE_BATCH
+    result = {
+        "badges": badges,
+        "worker_cpu_ms": (time.process_time() - c0) / badges * 1000,
+        "backend_cpu_ms": (_schedstat_ns(backend) - b0) / 1e6 / badges if local_backend else None,
+        "wall_ms": (time.perf_counter() - w0) / badges * 1000,
+        "queries_per_batch": queries["n"] / (len(batches) - 1),
+        "sections": {k: [v[0] / badges * 1000, v[1] / badges * 1000] for k, v in sections.items()},
+    }
+    print("CPU-RESULT " + json.dumps(result))
+
+
+def _cpu_run_child(args: argparse.Namespace, batches: int, *, callgrind: bool) -> tuple[dict[str, Any], int | None]:
+    command = [sys.executable, str(Path(__file__).resolve()), "cpu", "--child", "--batches", str(batches)]
+    if args.profile and not callgrind:
+        command += ["--profile", str(args.profile)]
+    out_file = WORK / f"callgrind-{batches}.out"
+    if callgrind:
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", *command]
+    env = dict(os.environ, BENCH_ISSUANCE_WORK=str(WORK))
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(done.stdout[-3000:] + done.stderr[-3000:])
+    if args.profile and not callgrind:
+        print(done.stderr)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("CPU-RESULT "))
+    instructions = None
+    if callgrind:
+        match = re.search(r"Collected : (\d+)", done.stderr)
+        _check(match, done.stderr[-2000:])
+        instructions = int(match.group(1)) if match else None
+    return json.loads(line.removeprefix("CPU-RESULT ")), instructions
+
+
+def cmd_cpu(args: argparse.Namespace) -> None:
+    """Per-badge CPU time (this process and its PostgreSQL backend) and instruction counts of the
+    batch path, in-process: load-independent figures for before/after comparisons."""
+    _configure_environment(needs_db=True)
+    _setup_django()
+    if args.child:
+        _cpu_child(args)
+        return
+    print(f"Machine: {_machine()}")
+    rounds = args.rounds
+    need = (args.batches + 1) * rounds + (2 + args.callgrind_batches + 2 if args.callgrind else 0)
+    n = max(args.n, need * 20)
+    _prepare_run(n, rebuild=args.rebuild)
+    bulk_s, _ = _bulk_complete()
+    print(f"N={n}: bulk action {bulk_s:.1f} s; load average {_load()}")
+    results = []
+    for i in range(rounds):
+        result, _ = _cpu_run_child(args, args.batches, callgrind=False)
+        results.append(result)
+        print(
+            f"round {i + 1} (load {_load()}): worker CPU {result['worker_cpu_ms']:.2f} ms/badge, PostgreSQL backend "
+            f"CPU {result['backend_cpu_ms'] or float('nan'):.2f} ms/badge, wall {result['wall_ms']:.2f} ms/badge, "
+            f"{result['queries_per_batch']:.0f} queries per batch of 20"
+        )
+    best = min(results, key=lambda r: r["worker_cpu_ms"])
+    print(f"\nPer badge, batches of 20, best of {rounds} rounds of {args.batches} batches (CPU ms: worker / backend):")
+    print(f"| {'section':52} | {'worker':>7} | {'backend':>7} |")
+    print(f"|{'-' * 54}|{'-' * 8}:|{'-' * 8}:|")
+    for label, _module, _name in _CPU_SECTIONS:
+        if label in best["sections"]:
+            worker, backend = best["sections"][label]
+            print(f"| {label:52} | {worker:7.3f} | {backend:7.3f} |")
+    print(
+        f"| {'awards_ensure_issued (total)':52} | {best['worker_cpu_ms']:7.3f} | {best['backend_cpu_ms'] or 0:7.3f} |"
+    )
+    if args.callgrind:
+        _, ir_small = _cpu_run_child(args, 1, callgrind=True)
+        _, ir_large = _cpu_run_child(args, 1 + args.callgrind_batches, callgrind=True)
+        _check(ir_small is not None and ir_large is not None, "no instruction counts")
+        per_badge = (ir_large - ir_small) / (args.callgrind_batches * 20)
+        print(
+            f"\nInstructions (valgrind --tool=callgrind, worker process only): {per_badge / 1e6:.2f} M per badge "
+            f"({args.callgrind_batches} batches: {ir_large:,} - {ir_small:,} instructions)"
+        )
+    print(f"Load average at the end: {_load()}")
+
+
 def cmd_template(args: argparse.Namespace) -> None:
     _configure_environment(needs_db=True)
     _setup_django()
@@ -839,8 +1059,11 @@ def main() -> None:
     w.add_argument("--n", type=int, default=1000)
     w.add_argument("--workers", type=int, default=1)
     w.add_argument("--baseline", action="store_true", help="workers run the baseline pipeline")
-    w.add_argument("--compare", action="store_true", help="ours, then the baseline, side by side")
-    w.add_argument("--baseline-n", type=int, default=0, help="N for the baseline run of --compare")
+    w.add_argument(
+        "--compare", action="store_true", help="the baseline, then ours, side by side (same template, same load)"
+    )
+    w.add_argument("--rounds", type=int, default=1, help="--compare: baseline-ours pairs, alternating")
+    w.add_argument("--baseline-n", type=int, default=0, help="N for the baseline runs (from the same template)")
     w.add_argument("--rebuild", action="store_true", help="rebuild the template database")
     w.add_argument("--timeout", type=float, default=1800.0)
     w.set_defaults(func=cmd_worker)
@@ -849,6 +1072,16 @@ def main() -> None:
     f.add_argument("--rebuild", action="store_true")
     f.add_argument("--show", action="store_true", help="print the top functions by own time")
     f.set_defaults(func=cmd_profile)
+    c = sub.add_parser("cpu", help="per-badge CPU time (worker + PostgreSQL) and instructions of the batch path")
+    c.add_argument("--n", type=int, default=400)
+    c.add_argument("--batches", type=int, default=8, help="measured batches of 20 per round")
+    c.add_argument("--rounds", type=int, default=3)
+    c.add_argument("--callgrind", action="store_true", help="also count instructions under valgrind")
+    c.add_argument("--callgrind-batches", type=int, default=2)
+    c.add_argument("--rebuild", action="store_true")
+    c.add_argument("--profile", type=int, default=0, help="cProfile the rounds; print this many functions")
+    c.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    c.set_defaults(func=cmd_cpu)
     t = sub.add_parser("template", help="only (re)build the template database for N")
     t.add_argument("--n", type=int, default=10000)
     t.set_defaults(func=cmd_template)

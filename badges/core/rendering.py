@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from isal import isal_zlib
 from PIL import Image, ImageDraw, ImageFont
 
 SIZE = 600
@@ -195,7 +196,7 @@ def _class_layer(design: str, title: str, issuer: str, caption: str, font_path: 
     return image
 
 
-def render_badge(text: BadgeText, *, design: str, font_path: str, compress_level: int = 3) -> bytes:
+def render_badge(text: BadgeText, *, design: str, font_path: str, compress_level: int = 2) -> bytes:
     """Return a 600×600 PNG with the issuer, the title (wrapped), and the holder and date.
 
     The PNG is written by :func:`encode_png` (lossless, the same pixels as Pillow's encoder,
@@ -223,19 +224,21 @@ def _png_chunk(ctype: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body))
 
 
-def encode_png(image: Image.Image, *, compress_level: int = 3) -> bytes:
+def encode_png(image: Image.Image, *, compress_level: int = 2) -> bytes:
     """A plain PNG (IHDR, one IDAT, IEND) of an 8-bit L/LA/RGB/RGBA image, lossless.
 
     Why not ``image.save(format="PNG")``: Pillow tries all five PNG row filters on every row
     to pick one, which is most of its time on a 600×600 RGBA badge (about 14 ms at
     compress_level 1-3 on the benchmark machine). Badges are flat colours with anti-aliased
     edges, which deflate compresses well without any filter: filter type 0 ("None") on every
-    row plus zlib takes about 4 ms and the file is about 20 % smaller
-    (scripts/bench_issuance.py, docs/benchmarks.md). Other modes go through Pillow.
+    row. The deflate stream is ISA-L's (``isal_zlib``, zlib-compatible output that any PNG
+    reader inflates), ``compress_level`` 0-3: level 2 takes about 0.6 ms on a badge where
+    zlib's level 3 took about 3 ms, for a file about 4 % larger
+    (scripts/bench_core_steps.py, docs/benchmarks.md). Other modes go through Pillow.
     """
     if image.mode not in _PNG_COLOUR_TYPES:
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=compress_level)
+        image.save(buffer, format="PNG", compress_level=3)
         return buffer.getvalue()
     colour_type, bpp = _PNG_COLOUR_TYPES[image.mode]
     width, height = image.size
@@ -248,7 +251,7 @@ def encode_png(image: Image.Image, *, compress_level: int = 3) -> bytes:
         (
             _PNG_SIGNATURE,
             _png_chunk(b"IHDR", ihdr),
-            _png_chunk(b"IDAT", zlib.compress(scanlines, compress_level)),
+            _png_chunk(b"IDAT", isal_zlib.compress(scanlines, compress_level)),
             _png_chunk(b"IEND", b""),
         )
     )
