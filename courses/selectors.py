@@ -6,8 +6,9 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -139,11 +140,21 @@ def catalogue_courses(
         courses.select_related("provider")
         # What a card shows (courses/fragments.py keys the cached card on exactly these).
         .only(*_CARD_FIELDS)
-        .prefetch_related(
-            Prefetch("course_skills", queryset=CourseSkill.objects.select_related("skill").only(*_SKILL_FIELDS))
-        )
-        .annotate(seats_taken=_seats_taken(), my_state=_my_state(user), closed=closed)
+        .annotate(seats_taken=_seats_taken(), my_state=_my_state(user), closed=closed, card_skills=_card_skills())
         .order_by("closed", *SORTS.get(sort, SORTS[DEFAULT_SORT]))
+    )
+
+
+def _card_skills() -> ArraySubquery:
+    """A card's skills in the same query as the course, as plain values in the page's order (the
+    skill's sort order, then code): no second query, no model instances for a card that comes
+    from the cache (courses/fragments.py builds them only for a card it renders)."""
+    item = JSONObject(code=F("skill__code"), name=F("skill__name"), name_en=F("skill__name_en"), level=F("level"))
+    return ArraySubquery(
+        CourseSkill.objects.filter(course=OuterRef("pk"))
+        .order_by("skill__sort_order", "skill__code")
+        .annotate(item=item)
+        .values("item")
     )
 
 
@@ -177,7 +188,9 @@ _COURSE_PAGE_FIELDS = (
     "badge_class__name",
     "badge_class__name_en",
     "badge_class__description",
+    "badge_class__description_en",
     "badge_class__issuer__name",
+    "badge_class__issuer__name_en",
 )
 
 
@@ -248,6 +261,20 @@ def enrolments_for_staff(staff: StaffMember) -> QuerySet[Enrolment]:
         .prefetch_related(_history())
         .order_by("-requested_at", "-pk")
     )
+
+
+def enrolment_awards(staff: StaffMember) -> dict[str, Award]:
+    """The person's current badges earned by courses, by source key (``enrolment:<pk>``), as
+    ``badges.selectors.awards_by_source(staff, "enrolment:")`` finds them, with only what "My
+    learning" shows of each (not the signed documents and baked image: decoding those was most
+    of the query's cost). One query."""
+    awards = (
+        Award.objects.filter(recipient=staff, is_current=True, source_key__startswith="enrolment:")
+        .exclude(status=Award.Status.FAILED)
+        .select_related("badge_class")
+        .only("public_id", "source_key", "status", "expires_at", "badge_class__name", "badge_class__name_en")
+    )
+    return {a.source_key: a for a in awards}
 
 
 def skill_display_names(codes: set[str]) -> dict[str, str]:

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from badges.selectors import awards_by_source
 from staff import roles
 from staff.models import StaffMember
 from staff.selectors import staff_headed_by, user_has_role
@@ -53,8 +52,13 @@ def _get_course(request: HttpRequest, code: str):  # type: ignore[no-untyped-def
 
 @login_required
 def catalogue(request: HttpRequest) -> HttpResponse:
-    providers = list(Provider.objects.filter(is_active=True, courses__is_published=True).distinct())
-    skills = list(Skill.objects.filter(is_active=True))
+    # The form's choices: only what it shows (the code and the names), in the models' order.
+    providers = list(
+        Provider.objects.filter(is_active=True, courses__is_published=True)
+        .only("kind", "code", "name", "name_en")
+        .distinct()
+    )
+    skills = list(Skill.objects.filter(is_active=True).only("sort_order", "code", "name", "name_en"))
     form = CatalogueFilterForm(request.GET, providers=providers, skills=skills)
     params = form.params()
     courses = selectors.catalogue_courses(user=_user(request), **params)
@@ -159,7 +163,7 @@ def my_learning(request: HttpRequest) -> HttpResponse:
         e.waitlist_position = positions.get(e.pk)  # type: ignore[attr-defined]
         e.has_calendar = calendar.has_calendar(e)  # type: ignore[attr-defined]
     # The badge each completed course earned, with its status (a revoked one is marked).
-    awards = awards_by_source(_user(request), "enrolment:")
+    awards = selectors.enrolment_awards(_user(request))
     for e in finished:
         e.award = awards.get(f"enrolment:{e.pk}")  # type: ignore[attr-defined]
     return render(
@@ -170,6 +174,10 @@ def my_learning(request: HttpRequest) -> HttpResponse:
             "finished": finished,
             "not_completed": not_completed,
             "closed": closed,
+            # Cached HTML of the table rows (courses/fragments.py), keyed on everything they show.
+            "rows": fragments.my_learning_rows(
+                {"progress": in_progress, "finished": finished, "not_completed": not_completed, "closed": closed}
+            ),
             "deadlines": _deadlines(in_progress, today),
             "today": today,
         },

@@ -19,12 +19,21 @@ What it does (see docs/benchmarks.md, "Load (gunicorn, one city)"):
 4. Prints a table: endpoint x connections -> req/s, p50, p95, p99, errors (non-2xx, socket).
 
 ``--profile ENDPOINT`` profiles one endpoint in-process instead (cProfile, Django test client,
-same database and settings) and prints where the time goes.
+same database and settings) and prints where the time goes, with the Python function calls per
+request (a figure that does not move with the machine's load).
+
+``--open-loop RATES`` measures latency as users meet it: requests sent at a fixed arrival rate
+whatever the answers (as wrk2 does; wrk2 is not packaged for Debian), each timed from its
+scheduled moment, so waiting for a busy server counts (no coordinated omission); p50/p95/p99.
+``--open-loop 100 --selftest`` runs the generator against a trivial in-process server, to show
+that it is not the limit.
 
     .venv/bin/python scripts/bench_load.py --setup --recreate         # build the data set (~1 min)
     .venv/bin/python scripts/bench_load.py                            # run the load table
     .venv/bin/python scripts/bench_load.py --worker-class gthread --workers 2 --threads 4
     .venv/bin/python scripts/bench_load.py --profile share --requests 300
+    .venv/bin/python scripts/bench_load.py --profile staff --top 0            # the three staff pages
+    .venv/bin/python scripts/bench_load.py --open-loop 100,200 --duration 20  # staff pages, open loop
 
 Only ever talks to 127.0.0.1.
 """
@@ -61,6 +70,7 @@ LABELS = {
     "share": "Share page /public/share/<token>/",
     "assertion": "Assertion JSON /public/assertions/<id>",
     "verify_api": "Verify API POST /public/api/verify (url)",
+    "health": "Health /health (the generator's own check)",
 }
 STAFF_PAGES = {"catalogue", "course", "my_learning"}
 TARGET_RPS = {"share": 500, "assertion": 500, "verify_api": 500}  # public JSON and share page
@@ -253,8 +263,6 @@ def setup(args: argparse.Namespace) -> None:
 def prepare_state(args: argparse.Namespace) -> dict[str, Any]:
     """Issue a few awards for real, make them public, pick the URLs and sign one person in."""
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Count
 
     from badges import issuing
@@ -283,12 +291,7 @@ def prepare_state(args: argparse.Namespace) -> dict[str, Any]:
     )
     staff_id, n_enrolments = counts[int(len(counts) * 0.9)]
     user = StaffMember.objects.get(pk=staff_id)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.set_expiry(7 * 24 * 3600)
-    session.create()
+    sessionid = sign_in(user.pk)
 
     # Course pages this person can see: published courses, open ones first.
     visible = course_selectors.catalogue_courses(user=user)
@@ -299,7 +302,7 @@ def prepare_state(args: argparse.Namespace) -> dict[str, Any]:
         "port": args.port,
         "base": settings.PORTAL_BASE_URL,
         "session_cookie_name": settings.SESSION_COOKIE_NAME,
-        "sessionid": session.session_key,
+        "sessionid": sessionid,
         "staff_pk": user.pk,
         "staff_enrolments": n_enrolments,
         "enrolments_per_person_median": statistics.median(n for _, n in counts),
@@ -308,12 +311,47 @@ def prepare_state(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def sign_in(staff_pk: int) -> str:
+    """Sign the person in by writing a session with this tree's own settings (its session engine
+    and first authentication backend): a session written by another checkout (another backend
+    path) would be refused. Returns the session key. Needs ``django.setup()``."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+
+    user = get_user_model().objects.get(pk=staff_pk)
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.set_expiry(7 * 24 * 3600)
+    store.create()
+    return str(store.session_key)
+
+
+def fresh_session(args: argparse.Namespace, state: dict[str, Any]) -> None:
+    """A new session for the signed-in pages, written by this checkout in a subprocess (the load
+    runs never set Django up in this process)."""
+    code = (
+        "import sys, django; django.setup(); sys.path.insert(0, 'scripts'); import bench_load; "
+        "print(bench_load.sign_in(int(sys.argv[1])))"
+    )
+    env = {**os.environ, **bench_env(args)}
+    out = subprocess.run(
+        [str(PYTHON), "-c", code, str(state["staff_pk"])], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    state["sessionid"] = out.stdout.strip().splitlines()[-1]
+
+
 # ----------------------------------------------------------------------------- requests per endpoint
 
 
 def requests_for(endpoint: str, state: dict[str, Any]) -> list[dict[str, Any]]:
     """The requests wrk rotates over: method, path, headers, body."""
     awards = state["awards"]
+    if endpoint == "health":  # for --open-loop: a near-empty answer, to check the generator itself
+        return [{"path": "/health"}]
     if endpoint == "catalogue":
         return [{"path": "/courses/"}]
     if endpoint == "course":
@@ -448,6 +486,230 @@ def run_wrk(script: Path, connections: int, duration: int, port: int) -> dict[st
     }
 
 
+# ----------------------------------------------------------------------------- open loop
+
+
+def _http_request(r: dict[str, Any], cookie: str) -> bytes:
+    headers = {"Host": "127.0.0.1", "Connection": "keep-alive", **r.get("headers", {})}
+    if cookie:
+        headers["Cookie"] = cookie
+    body = r["body"].encode() if r.get("body") else b""
+    if body:
+        headers["Content-Length"] = str(len(body))
+    head = f"{r.get('method', 'GET')} {r['path']} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return head.encode("latin-1") + b"\r\n" + body
+
+
+async def _read_response(reader: Any) -> tuple[int, bool]:
+    """Status and whether the connection may be reused; the body is read and dropped."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    fields = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k.strip().lower()] = v.strip().lower()
+    keep = fields.get("connection") != "close"
+    if "content-length" in fields:
+        await reader.readexactly(int(fields["content-length"]))
+    elif fields.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    else:
+        await reader.read()  # until the server closes
+        keep = False
+    return status, keep
+
+
+async def _open_loop(port: int, payloads: list[bytes], rate: float, duration: float, max_open: int) -> dict[str, Any]:
+    """Send ``rate`` requests a second for ``duration`` seconds, each at its scheduled moment
+    whatever the answers to earlier ones (an open loop, as wrk2 does), and time each from that
+    moment to its last byte: a request that had to wait (for a connection, or because the
+    server was slow) counts its waiting (no coordinated omission)."""
+    import asyncio
+
+    idle: list[tuple[Any, Any]] = []
+    latencies: list[float] = []
+    lags: list[float] = []  # the generator's own lateness: scheduled moment -> its task running
+    outcome = {"non2xx": 0, "errors": 0, "connections_opened": 0, "in_flight_max": 0}
+    in_flight = 0
+    limit = asyncio.Semaphore(max_open)
+    loop = asyncio.get_running_loop()
+
+    async def one(payload: bytes, scheduled: float) -> None:
+        nonlocal in_flight
+        lags.append(loop.time() - scheduled)
+        in_flight += 1
+        outcome["in_flight_max"] = max(outcome["in_flight_max"], in_flight)
+        try:
+            async with limit:
+                conn = idle.pop() if idle else None
+                if conn is None:
+                    conn = await asyncio.open_connection("127.0.0.1", port)
+                    outcome["connections_opened"] += 1
+                reader, writer = conn
+                try:
+                    writer.write(payload)
+                    await writer.drain()
+                    status, keep = await _read_response(reader)
+                except (OSError, asyncio.IncompleteReadError):
+                    # a kept-alive connection the server had closed meanwhile: once more, afresh
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    outcome["connections_opened"] += 1
+                    writer.write(payload)
+                    await writer.drain()
+                    status, keep = await _read_response(reader)
+                latencies.append(loop.time() - scheduled)
+                if not 200 <= status < 300:
+                    outcome["non2xx"] += 1
+                if keep:
+                    idle.append((reader, writer))
+                else:
+                    writer.close()
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            outcome["errors"] += 1
+        finally:
+            in_flight -= 1
+
+    tasks = []
+    start = loop.time() + 0.05
+    n = int(rate * duration)
+    for i in range(n):
+        scheduled = start + i / rate
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(payloads[i % len(payloads)], scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = loop.time() - start
+    for _reader, writer in idle:
+        writer.close()
+    latencies.sort()
+    lags.sort()
+
+    def pct(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(len(values) * q))] * 1000 if values else float("nan")
+
+    return {
+        "sent": n,
+        "answered": len(latencies),
+        "rate_achieved": len(latencies) / elapsed,
+        "p50": pct(latencies, 0.50),
+        "p90": pct(latencies, 0.90),
+        "p95": pct(latencies, 0.95),
+        "p99": pct(latencies, 0.99),
+        "max": latencies[-1] * 1000 if latencies else float("nan"),
+        "generator_late_p99": pct(lags, 0.99),
+        **outcome,
+    }
+
+
+def open_loop_selftest(args: argparse.Namespace) -> None:
+    """The generator against a trivial keep-alive server in this same process (a fixed 2 kB
+    answer): at each rate, the latency it measures is its own overhead, and its lateness and CPU
+    show whether it could be the limit."""
+    import asyncio
+
+    body = b"x" * 2048
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: text/plain\r\n\r\n" % len(body) + body
+
+    async def handle(reader: Any, writer: Any) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            writer.close()
+
+    async def main(rate: float) -> dict[str, Any]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            return await _open_loop(port, [_http_request({"path": "/"}, "")], rate, args.duration, args.max_open)
+
+    for rate in [float(x) for x in args.open_loop.split(",")]:
+        before, t = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        r = asyncio.run(main(rate))
+        after, seconds = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - t
+        cores = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / seconds
+        print(
+            f"self-test {rate:5.0f}/s: answered {r['answered']}/{r['sent']} ({r['rate_achieved']:.0f}/s)  "
+            f"p50 {r['p50']:.2f}  p95 {r['p95']:.2f}  p99 {r['p99']:.2f} ms  "
+            f"late p99 {r['generator_late_p99']:.2f} ms  "
+            f"generator and server together {cores:.2f} cores (load {loadavg()})",
+            flush=True,
+        )
+
+
+def run_open_loop(args: argparse.Namespace) -> None:
+    """``--open-loop RATE``: each endpoint at a fixed arrival rate; p50/p95/p99 from the scheduled
+    send time, gunicorn's CPU per request and this generator's own CPU (it must not be the limit)."""
+    import asyncio
+
+    work = Path(args.workdir)
+    state = json.loads((work / "state.json").read_text())
+    endpoints = args.endpoints.split(",") if args.endpoints else sorted(STAFF_PAGES)
+    rates = [float(x) for x in args.open_loop.split(",")]
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()))
+    print(
+        f"gunicorn: {args.workers} {args.worker_class} workers; open loop, {args.duration} s per run after a "
+        f"{args.warmup} s warm-up at the same rate; at most {args.max_open} requests in flight"
+    )
+    print(f"load average before: {loadavg()}", flush=True)
+    fresh_session(args, state)
+    proc = start_gunicorn(args)
+    rows = []
+    try:
+        for endpoint in endpoints:
+            check_once(endpoint, state)
+            cookie = f"{state['session_cookie_name']}={state['sessionid']}" if endpoint in STAFF_PAGES else ""
+            payloads = [_http_request(r, cookie) for r in requests_for(endpoint, state)]
+            for rate in rates:
+                if args.warmup:
+                    asyncio.run(_open_loop(args.port, payloads, rate, args.warmup, args.max_open))
+                quiet = wait_for_quiet(args.quiet_below, args.max_wait) if args.quiet_below else others_busy(2.0)
+                before = loadavg()
+                cpu, mine = tree_cpu_seconds(proc.pid), resource.getrusage(resource.RUSAGE_SELF)
+                t = time.monotonic()
+                r = asyncio.run(_open_loop(args.port, payloads, rate, args.duration, args.max_open))
+                seconds = time.monotonic() - t
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                r["cpu_ms"] = (tree_cpu_seconds(proc.pid) - cpu) * 1000 / max(r["answered"], 1)
+                r["generator_cores"] = (after.ru_utime + after.ru_stime - mine.ru_utime - mine.ru_stime) / seconds
+                r.update(endpoint=endpoint, rate=rate, load=before, other_before=quiet)
+                rows.append(r)
+                print(
+                    f"  {endpoint:<12} {rate:5.0f}/s: answered {r['answered']}/{r['sent']} "
+                    f"({r['rate_achieved']:.0f}/s)  p50 {r['p50']:6.1f}  p95 {r['p95']:6.1f}  p99 {r['p99']:6.1f}  "
+                    f"max {r['max']:6.1f} ms  non-2xx {r['non2xx']}  errors {r['errors']}  "
+                    f"CPU {r['cpu_ms']:.1f} ms/req  generator {r['generator_cores']:.2f} cores, "
+                    f"late p99 {r['generator_late_p99']:.1f} ms  (other cores before {quiet:.2f}; load {before})",
+                    flush=True,
+                )
+            check_once(endpoint, state)
+    finally:
+        stop_gunicorn(proc)
+    print(f"load average after: {loadavg()}\n")
+    print("| endpoint | arrival rate | answered/s | p50 ms | p95 ms | p99 ms | errors | CPU ms/req | target |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        ok = r["p95"] < TARGET_P95_MS and r["non2xx"] + r["errors"] == 0
+        print(
+            f"| {LABELS[r['endpoint']]} | {r['rate']:.0f}/s | {r['rate_achieved']:.0f} | {r['p50']:.1f} | "
+            f"{r['p95']:.1f} | {r['p99']:.1f} | {r['non2xx'] + r['errors']} | {r['cpu_ms']:.1f} | "
+            f"{'met' if ok else '**not met**'} (p95 < {TARGET_P95_MS} ms) |"
+        )
+    out = work / f"openloop-{int(time.time())}.json"
+    out.write_text(json.dumps(rows, indent=2))
+    print(f"\n(raw figures: {out})")
+
+
 # ----------------------------------------------------------------------------- gunicorn
 
 
@@ -528,6 +790,7 @@ def run_load(args: argparse.Namespace) -> None:
         f"{len(state['course_codes'])} course pages"
     )
     print(f"load average before: {loadavg()}", flush=True)
+    fresh_session(args, state)
     proc = start_gunicorn(args)
     results: list[dict[str, Any]] = []
     try:
@@ -618,7 +881,7 @@ def profile(args: argparse.Namespace) -> None:
     reqs = requests_for(args.profile, state)
     client = Client(HTTP_HOST="127.0.0.1")
     if args.profile in STAFF_PAGES:
-        client.cookies[state["session_cookie_name"]] = state["sessionid"]
+        client.cookies[state["session_cookie_name"]] = sign_in(state["staff_pk"])
 
     def call(r: dict[str, Any]) -> Any:
         headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in r.get("headers", {}).items()}
@@ -651,13 +914,16 @@ def profile(args: argparse.Namespace) -> None:
     )
     for q in queries:
         print(f"  SQL {q['time']}s {q['sql'][:200]}")
-    if not args.top:
-        return
     prof = cProfile.Profile()
     for i in range(args.requests):
         prof.enable()
         call(reqs[i % len(reqs)])
         prof.disable()
+    # Function calls per request: a measure of the work that does not move with the machine's load.
+    total = pstats.Stats(prof).total_calls  # type: ignore[attr-defined]
+    print(f"{args.profile}: {total / args.requests:,.0f} Python function calls per request (cProfile)")
+    if not args.top:
+        return
     for key, restrict in (("tottime", ()), ("cumulative", ()), ("cumulative", (_project_code_pattern(),))):
         buf = io.StringIO()
         stats = pstats.Stats(prof, stream=buf)
@@ -708,17 +974,30 @@ def main() -> None:
     )
     p.add_argument("--max-wait", type=float, default=300, help="with --quiet-below: seconds to wait at most")
     p.add_argument(
-        "--profile", choices=[*ENDPOINTS, "all"], help="profile one endpoint in-process instead of the load runs"
+        "--profile",
+        choices=[*ENDPOINTS, "all", "staff"],
+        help="profile one endpoint in-process instead of the load runs (staff: the three staff pages)",
     )
     p.add_argument("--requests", type=int, default=300, help="with --profile")
     p.add_argument("--top", type=int, default=30, help="with --profile: functions listed")
+    p.add_argument(
+        "--open-loop",
+        metavar="RATES",
+        help="open-loop mode: comma-separated arrival rates (req/s), e.g. 100 or 100,150,200 "
+        "(default endpoints: the three staff pages)",
+    )
+    p.add_argument("--max-open", type=int, default=256, help="with --open-loop: requests in flight at most")
+    p.add_argument("--selftest", action="store_true", help="with --open-loop: against a trivial in-process server")
     args = p.parse_args()
-    if shutil.which("wrk") is None and not (args.setup or args.profile):
+    if shutil.which("wrk") is None and not (args.setup or args.profile or args.open_loop):
         sys.exit("wrk is missing: apt-get install wrk")
     # Stopped with SIGTERM (or SIGINT in the background): still stop gunicorn (``finally``).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     apply_env(args)
+    if args.open_loop and args.selftest:
+        open_loop_selftest(args)
+        return
     if args.setup or not db_exists(args):
         setup(args)
         if args.setup:
@@ -729,8 +1008,11 @@ def main() -> None:
         # The pages use the manifest storage (DEBUG=0), as under gunicorn: collect first.
         collect_static(args)
         django.setup()
-        for endpoint in ENDPOINTS if args.profile == "all" else [args.profile]:
+        chosen = {"all": ENDPOINTS, "staff": ["catalogue", "course", "my_learning"]}.get(args.profile, [args.profile])
+        for endpoint in chosen:
             profile(argparse.Namespace(**{**vars(args), "profile": endpoint}))
+    elif args.open_loop:
+        run_open_loop(args)
     else:
         run_load(args)
 

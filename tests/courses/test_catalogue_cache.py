@@ -154,6 +154,6 @@ def test_the_application_window_is_worded_for_today(client, alice, course):
     from courses import fragments
 
     course = Course.objects.get(pk=course.pk)
-    course.seats_taken, course.my_state = 0, None
+    course.seats_taken, course.my_state, course.card_skills = 0, None, []  # catalogue_courses' annotations
     keys = {fragments.card_key(course, today=day, language="ja") for day in (closes, closes + dt.timedelta(days=1))}
     assert len(keys) == 2

@@ -174,8 +174,9 @@ def test_the_search_page_costs_the_same_queries_for_few_or_many_people(
     url = reverse("hr:people")
     params = {"skill": "DATA", "level": 2, "department": "40", "valid_only": "on"}
     client.get(url, params)  # warm the session
-    # session, user, MFA check, roles, departments, skills, alignment (2), count, page, awards
-    # (valid only: completions are no evidence, so there is no completions query).
-    with django_assert_num_queries(11):
+    # session, user with roles (staff/auth_backends.py), MFA check, departments, skills,
+    # alignment (2), count, page, awards (valid only: completions are no evidence, so there is
+    # no completions query).
+    with django_assert_num_queries(10):
         response = client.get(url, params)
     assert response.status_code == 200

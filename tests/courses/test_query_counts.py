@@ -81,6 +81,22 @@ def test_staff_pages_run_a_constant_number_of_queries(client, alice, department,
     )
 
 
+def test_the_staff_pages_run_these_many_queries(client, alice, department):
+    """Signed in: the session row, then the person with their roles in one query (staff/auth_backends.py)."""
+    client.force_login(alice)
+    _grow(8, learner=alice, head_department=department)
+    catalogue = reverse("courses:catalogue")
+    course = reverse("courses:detail", args=[alice.enrolments.order_by("pk").first().course.code])
+    # catalogue: providers and skills of the form, count, the page with each card's skills
+    # course page: course, its skills, its programmes and their courses, the person's enrolment and its history
+    # my learning: enrolments, their history, waiting-list places, badges
+    for url, expected in ((catalogue, 6), (course, 8), (reverse("courses:my_learning"), 6)):
+        client.get(url)  # warm the per-process caches
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        assert len(ctx.captured_queries) == expected, (url, [q["sql"][:90] for q in ctx.captured_queries])
+
+
 def test_the_approvals_page_runs_a_constant_number_of_queries(
     client, alice, bob, department, django_assert_num_queries
 ):
