@@ -342,6 +342,7 @@ class Coverage:
     rows: list[CoverageRow]
     total: CoverageRow
     courses: dict[int, list[Course]]  # per skill id: catalogue courses that close the gap
+    is_city: bool = True  # HR's view of the whole city (False: a head's departments)
 
     @property
     def gaps(self) -> list[tuple[RoleProfileSkill, int, int, list[Course]]]:
@@ -425,7 +426,7 @@ def profile_coverage(
         ):
             if len(courses[cs.skill_id]) < 3:
                 courses[cs.skill_id].append(cs.course)
-    return Coverage(profile=profile, needs=needs, rows=rows, total=total, courses=dict(courses))
+    return Coverage(profile=profile, needs=needs, rows=rows, total=total, courses=dict(courses), is_city=scope.is_hr)
 
 
 def coverage_profiles() -> list[RoleProfile]:

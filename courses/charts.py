@@ -65,10 +65,10 @@ def nice_max(value: Number) -> float:
     return float(10 ** (exponent + 1))  # pragma: no cover - the loop always returns
 
 
-def _open(chart_id: str, title: str, desc: str, height: float, css: str) -> list[str]:
+def _open(chart_id: str, title: str, desc: str, height: float, css: str, width: float = WIDTH) -> list[str]:
     cid = _e(chart_id)
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css}" viewBox="0 0 {WIDTH} {height:.0f}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css}" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'role="img" aria-labelledby="{cid}-title {cid}-desc" focusable="false">',
         f'<title id="{cid}-title">{_e(title)}</title>',
         f'<desc id="{cid}-desc">{_e(desc)}</desc>',
@@ -111,18 +111,25 @@ def bar_chart(
     series: Sequence[Series],
     fmt: Formatter = _fmt_default,
     max_value: Number | None = None,
+    width: float = WIDTH,
+    label_width: float = 210.0,
+    css: str = "",
 ) -> str:
-    """Horizontal bars: one group per label, one bar per series, the value written at the end."""
+    """Horizontal bars: one group per label, one bar per series, the value written at the end.
+
+    ``width`` and ``label_width`` (viewBox units) draw a narrower chart for a few short labels,
+    whose text stays large on a phone (class ``chart--compact`` in ``css`` caps its width on a
+    desktop, ``static/css/hr.css``)."""
     bar_h, gap = 16, 10
     group_h = bar_h * len(series) + gap
     legend_h = 26 if len(series) > 1 else 0
     height = legend_h + group_h * max(len(labels), 1) + 8
-    label_w = 210.0
-    value_w = 90.0
-    plot_w = WIDTH - label_w - value_w
+    label_w = label_width
+    value_w = 90.0 if width >= WIDTH else 64.0
+    plot_w = width - label_w - value_w
     top = max((v or 0) for s in series for v in s.values) if labels else 0
     scale_max = float(max_value) if max_value else nice_max(top)
-    out = _open(chart_id, title, desc, height, "chart--bar")
+    out = _open(chart_id, title, desc, height, f"chart--bar {css}".strip(), width)
     out += _legend(series, 16, "bar")
     for i, label in enumerate(labels):
         y0 = legend_h + i * group_h

@@ -27,6 +27,16 @@ cover and how):
   selection (昇任選考活用型) ÷ all completions in it.
 * **External badges confirmed**: external badges HR confirmed in the fiscal year (``confirmed_at``).
 
+Heads of section (:func:`report` with a head's scope) see the city's figures for comparison, then
+the departments they head together and each of them (the departments they head and the units
+just below, as on their other pages), computed from the same three queries. The head is counted
+in their own department, like everyone on its roster. Counts only, never a person; and since a
+figure of one or two people is that person's learning, a row of fewer than
+:data:`MIN_GROUP_SIZE` people is not shown on its own: such units are counted together in one
+"other units" row, which takes the next smallest units too until it reaches that size (so no
+small unit can be worked out as the section's total minus the rows shown); if all of a head's
+departments together are smaller than that, only the city's figures are shown.
+
 Every figure but the headcount is read from ``LearningYear`` (each person's learning per fiscal
 year, kept by ``courses.learning`` in the transaction of each change): three queries whatever the
 size of the city (the headcount, the two years' sums, skill coverage), each a GROUP BY with the
@@ -132,29 +142,41 @@ class GroupRow:
         return None if now is None or before is None else now - before
 
 
+#: The fewest people a row of a head's report may describe (see the module docstring).
+MIN_GROUP_SIZE = 5
+
+
 @dataclass
 class Report:
     fiscal_year: int
     years: list[int]  # the previous fiscal year, then the one reported
     city: GroupRow
-    divisions: list[GroupRow] = field(default_factory=list)
+    divisions: list[GroupRow] = field(default_factory=list)  # HR: the divisions; a head: their rows
+    section: GroupRow | None = None  # a head: the departments they head, together
+    for_head: bool = False
+    too_small: bool = False  # a head whose departments hold fewer than MIN_GROUP_SIZE people
+    pooled: int = 0  # a head: the units counted together in the "other units" row
+
+    @property
+    def groups(self) -> list[GroupRow]:
+        """The rows of every chart: the city, the head's departments together, then each row."""
+        return [self.city, *([self.section] if self.section else []), *self.divisions]
+
+    @property
+    def headcount(self) -> int:
+        return self.city.counts[self.fiscal_year].headcount
 
 
 def report(*, scope: Scope, departments: DepartmentIndex, fiscal_year: int) -> Report:
-    """The figures of ``fiscal_year`` and the year before, city-wide and per division: three queries.
-    For HR (the whole city): a head of section has no report (docs/roles.md)."""
-    if not scope.is_hr:
-        raise ValueError("the human-capital report is the whole city's")
+    """The figures of ``fiscal_year`` and the year before, city-wide and per division (HR), or
+    city-wide and for the departments a head heads (a head: the module docstring): three queries.
+    The queries are the city's in both cases: a head's rows are picked from them."""
     years = [fiscal_year - 1, fiscal_year]
     raw: dict[tuple[int | None, int], Counts] = defaultdict(Counts)  # (department id, year index)
 
     # 1. Headcount today, per department (the same for both years).
     headcount = (
-        StaffMember.objects.filter(is_active=True)
-        .filter(scope.staff_q())
-        .order_by()
-        .values_list("department_id")
-        .annotate(n=Count("pk"))
+        StaffMember.objects.filter(is_active=True).order_by().values_list("department_id").annotate(n=Count("pk"))
     )
     for dept_pk, n in headcount:
         for i in range(len(years)):
@@ -162,7 +184,7 @@ def report(*, scope: Scope, departments: DepartmentIndex, fiscal_year: int) -> R
 
     # 2. Everything else from each person's rows of the two years (``LearningYear``, kept by
     #    ``courses.learning``): one GROUP BY per department and year over narrow rows.
-    learning = LearningYear.objects.filter(scope.staff_q("staff__"), staff__is_active=True).order_by()
+    learning = LearningYear.objects.filter(staff__is_active=True).order_by()
     for dept_pk, fy, people, subsidy, share, hours, n, promo, badges, external in (
         learning.filter(fiscal_year__in=years)
         .values_list("staff__department_id", "fiscal_year")
@@ -198,19 +220,52 @@ def report(*, scope: Scope, departments: DepartmentIndex, fiscal_year: int) -> R
         for i, n in enumerate(per_year):
             raw[dept_pk, i].skill_holders += n
 
-    # Roll up: the city, and each division (部) by the department's top ancestor.
+    # Roll up: the city, and each division (部) by the department's top ancestor (HR), or each
+    # department a head heads and the units just below it.
     city = GroupRow(str(_("Whole city")), None, {fy: Counts() for fy in years})
-    divisions: dict[int, GroupRow] = {}
+    rows: dict[int, GroupRow] = {}
+    section = None if scope.is_hr else GroupRow(str(_("Your departments")), None, {fy: Counts() for fy in years})
     for (dept_pk, i), counts in raw.items():
         fy = years[i]
         city.counts[fy].add(counts)
         dept = departments.by_pk.get(dept_pk) if dept_pk else None
-        if dept is None:
+        if dept is None or not scope.covers(dept.path):
             continue
         top = departments.group_for(dept, scope)
-        row = divisions.get(top.pk)
+        row = rows.get(top.pk)
         if row is None:
-            row = divisions[top.pk] = GroupRow(top.display_name, top, {y: Counts() for y in years})
+            label = top.display_name if scope.is_hr else departments.label_within(top, scope)
+            row = rows[top.pk] = GroupRow(label, top, {y: Counts() for y in years})
         row.counts[fy].add(counts)
-    ordered = sorted(divisions.values(), key=lambda r: r.dept.path if r.dept else "")
-    return Report(fiscal_year, years, city, ordered)
+        if section is not None:
+            section.counts[fy].add(counts)
+    ordered = sorted(rows.values(), key=lambda r: r.dept.path if r.dept else "")
+    if section is None:
+        return Report(fiscal_year, years, city, ordered)
+    return _head_report(fiscal_year, years, city, section, ordered)
+
+
+def _head_report(fiscal_year: int, years: list[int], city: GroupRow, section: GroupRow, rows: list[GroupRow]) -> Report:
+    """A head's rows, none of fewer than :data:`MIN_GROUP_SIZE` people (the module docstring)."""
+
+    def size(row: GroupRow) -> int:
+        return row.counts[years[-1]].headcount  # today's headcount, the same for both years
+
+    if size(section) < MIN_GROUP_SIZE:
+        return Report(fiscal_year, years, city, [], section=None, for_head=True, too_small=True)
+    shown = [r for r in rows if size(r) >= MIN_GROUP_SIZE]
+    small = [r for r in rows if size(r) < MIN_GROUP_SIZE]
+    while small and sum(size(r) for r in small) < MIN_GROUP_SIZE and shown:
+        smallest = min(shown, key=lambda r: (size(r), r.dept.path if r.dept else ""))
+        shown.remove(smallest)
+        small.append(smallest)
+    if small and shown:
+        other = GroupRow(str(_("Other units, counted together")), None, {fy: Counts() for fy in years})
+        for r in small:
+            for fy in years:
+                other.counts[fy].add(r.counts[fy])
+        shown.append(other)
+    # Only one row left (everything pooled, or one unit): the section's own row says it all.
+    if len(shown) == 1:
+        shown = []
+    return Report(fiscal_year, years, city, shown, section=section, for_head=True, pooled=len(small) if shown else 0)

@@ -3,7 +3,9 @@ skills and levels a project needs and how many people; the portal proposes a tea
 
 Who can be proposed: active staff who opted in on their profile page
 (``StaffMember.team_opt_in``, off by default, withdrawable). Nobody else is ever read here: the
-opt-in is a condition of every query that returns people.
+opt-in is a condition of every query that returns people. Every choice is also kept in
+``staff.TeamOptInChange``, written with the flag under the person's row lock
+(``staff.services.staff_set_team_opt_in``), so the flag read here is always the latest choice.
 
 Who may search, and what they see (docs/roles.md): HR, and every head of section **city-wide**
 among the opted-in, since finding people outside one's own departments is the point of a

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from staff.models import RecordAccess, StaffMember
 from staff.spreadsheets import escape_cell
 
-from . import careers, exports, insight, teams
+from . import careers, careers_charts, exports, insight, teams
 from .models import Course, Skill, SkillLevel
 from .services import EnrolmentError
 
@@ -113,7 +113,13 @@ def coverage(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "courses/hr/careers.html",
-        {"scope": scope, "profiles": profiles, "profile": profile, "coverage": data},
+        {
+            "scope": scope,
+            "profiles": profiles,
+            "profile": profile,
+            "coverage": data,
+            "charts": careers_charts.coverage_charts(data) if data is not None else [],
+        },
     )
 
 

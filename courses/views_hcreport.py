@@ -1,8 +1,13 @@
-"""The human-capital report page and its exports (/hr/report/): HR only (heads of section: 403).
+"""The human-capital report page and its exports (/hr/report/).
 
 Each figure is a chart (server-side SVG, ``courses.charts``) with its table: the divisions'
 values for the fiscal year and the year before. A summary table gives the city's figures with
 the change from the year before. The report holds counts, never a person, so nothing is logged.
+
+HR sees the city and its divisions, and exports them. A head of section sees the city's figures
+for comparison and those of the departments they head (``courses.hcreport``: no row of fewer than
+five people); the exports stay HR's (403 for a head). Staff have no report: their own learning is
+on マイ学習.
 """
 
 from __future__ import annotations
@@ -36,6 +41,14 @@ class ReportForm(forms.Form):
 
 
 def _scope(request: HttpRequest) -> insight.Scope:
+    """HR, or a head of section (their departments); anyone else: 403."""
+    scope = insight.insight_scope(request.user)
+    if scope is None:
+        raise PermissionDenied
+    return scope
+
+
+def _hr_scope(request: HttpRequest) -> insight.Scope:
     if not is_hr(request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     return insight.Scope(is_hr=True, viewer_pk=request.user.pk)
@@ -68,17 +81,26 @@ def fmt_change(metric: hcreport.Metric, value: float | None) -> str:
 def _charts(data: hcreport.Report) -> list[charts.Chart]:
     fy, prev = data.fiscal_year, data.fiscal_year - 1
     fy_label, prev_label = insight.fiscal_year_label(fy), insight.fiscal_year_label(prev)
-    groups = [data.city, *data.divisions]
+    groups = data.groups
     labels = [g.label for g in groups]
     out = []
     for metric in hcreport.METRICS:
         s_prev = charts.Series(prev_label, [g.value(metric, prev) for g in groups])
         s_now = charts.Series(fy_label, [g.value(metric, fy) for g in groups])
         title = str(metric.label)
-        desc = _(
-            "Bar chart: %(metric)s for the whole city and each division, %(prev)s and %(fy)s; "
-            "the city's figure is %(value)s (%(change)s from the year before). The table that follows has the figures."
-        ) % {
+        if data.for_head:
+            desc = _(
+                "Bar chart: %(metric)s for the whole city, the departments you head and each of them, %(prev)s "
+                "and %(fy)s; the city's figure is %(value)s (%(change)s from the year before). The table that "
+                "follows has the figures."
+            )
+        else:
+            desc = _(
+                "Bar chart: %(metric)s for the whole city and each division, %(prev)s and %(fy)s; "
+                "the city's figure is %(value)s (%(change)s from the year before). "
+                "The table that follows has the figures."
+            )
+        desc = desc % {
             "metric": title,
             "prev": prev_label,
             "fy": fy_label,
@@ -108,8 +130,10 @@ def _charts(data: hcreport.Report) -> list[charts.Chart]:
                     series=[s_prev, s_now],
                     fmt=lambda v, m=metric: fmt_value(m, v),  # type: ignore[misc]
                     max_value=100 if metric.unit == "percent" else None,
+                    # A head's few rows: the narrow chart, whose text stays readable on a phone.
+                    **({"width": 400, "label_width": 170, "css": "chart--compact"} if data.for_head else {}),  # type: ignore[arg-type]
                 ),
-                [_("Division"), prev_label, fy_label, _("Change")],
+                [_("Department") if data.for_head else _("Division"), prev_label, fy_label, _("Change")],
                 rows,
             )
         )
@@ -131,6 +155,21 @@ def report(request: HttpRequest) -> HttpResponse:
         )
         for m in hcreport.METRICS
     ]
+    section = data.section
+    section_summary = (
+        [
+            (
+                m,
+                fmt_value(m, section.value(m, fy - 1)),
+                fmt_value(m, section.value(m, fy)),
+                fmt_change(m, section.change(m, fy)),
+                fmt_value(m, data.city.value(m, fy)),
+            )
+            for m in hcreport.METRICS
+        ]
+        if section is not None
+        else []
+    )
     return render(
         request,
         "courses/hr/report.html",
@@ -139,6 +178,9 @@ def report(request: HttpRequest) -> HttpResponse:
             "form": form,
             "report": data,
             "summary": summary,
+            "section_summary": section_summary,
+            "section_headcount": section.counts[fy].headcount if section is not None else 0,
+            "min_group": hcreport.MIN_GROUP_SIZE,
             "charts": _charts(data),
             "fy_label": insight.fiscal_year_label(fy),
             "prev_label": insight.fiscal_year_label(fy - 1),
@@ -149,7 +191,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def report_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    scope = _scope(request)
+    scope = _hr_scope(request)
     fy = ReportForm(request.GET or None).year()
     data = hcreport.report(scope=scope, departments=insight.DepartmentIndex.load(), fiscal_year=fy)
     if fmt == "xlsx":

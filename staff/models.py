@@ -302,6 +302,32 @@ class RecordAccess(models.Model):
         return f"{self.viewer_id} → {self.subject_id} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+class TeamOptInChange(models.Model):
+    """Every choice a person made about cross-department projects (courses/teams.py): opted in
+    or withdrew, and when. Append-only; written only by ``staff.services.staff_set_team_opt_in``
+    in the transaction that sets ``StaffMember.team_opt_in``, under the person's row lock, so the
+    latest row (by ``at``, then ``pk``) is always the current choice. The person reads their own
+    history on their profile page; only they make the choice (HR and heads cannot)."""
+
+    staff = models.ForeignKey(
+        StaffMember, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="team_opt_in_changes"
+    )
+    opted_in = models.BooleanField(_("opted in"))
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cross-department projects choice")
+        verbose_name_plural = _("cross-department projects choices")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # A person's history on their profile page, newest first.
+            models.Index(fields=["staff", "-at"], name="teamoptinchange_staff_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'in' if self.opted_in else 'out'} {self.staff_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
 class OutgoingEmail(models.Model):
     """An email to a staff member, written in the same transaction as the decision it reports.
 

@@ -7,7 +7,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from . import roles
-from .models import StaffMember, StaffMemberQuerySet
+from .models import StaffMember, StaffMemberQuerySet, TeamOptInChange
 
 
 def user_has_role(user: StaffMember, role: str) -> bool:
@@ -53,3 +53,8 @@ def roles_held(staff: StaffMember) -> list[str | Promise]:
     for department in staff.headed_departments.order_by("path"):
         held.append(gettext("Head of section: %(department)s") % {"department": department.name})
     return held
+
+
+def team_opt_in_history(staff: StaffMember, limit: int = 50) -> list[TeamOptInChange]:
+    """The person's own choices about cross-department projects, newest first (their profile page)."""
+    return list(TeamOptInChange.objects.filter(staff=staff).order_by("-at", "-pk")[:limit])

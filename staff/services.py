@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import roles
-from .models import Assignment, Department, RoleChange, StaffMember
+from .models import Assignment, Department, RoleChange, StaffMember, TeamOptInChange
 
 
 def _today() -> dt.date:
@@ -268,13 +268,31 @@ def staff_set_reminders(*, staff: StaffMember, enabled: bool) -> None:
         staff.email_reminders = enabled
 
 
-def staff_set_team_opt_in(*, staff: StaffMember, opted_in: bool) -> None:
+@transaction.atomic
+def staff_set_team_opt_in(*, staff: StaffMember, opted_in: bool) -> bool:
     """The person's own choice to be found for cross-department projects (courses/teams.py), or
-    to withdraw it. The moment of the choice is kept; choosing what is already set changes nothing."""
-    if staff.team_opt_in != opted_in or staff.team_opt_in_changed_at is None:
-        now = timezone.now()
-        StaffMember.objects.filter(pk=staff.pk).update(team_opt_in=opted_in, team_opt_in_changed_at=now)
-        staff.team_opt_in, staff.team_opt_in_changed_at = opted_in, now
+    to withdraw it. Returns True if the choice changed; choosing what is already set changes
+    nothing (a second click on "save" is not a second choice).
+
+    Every change is kept: a ``TeamOptInChange`` row (who, when, in or out) is written in the
+    transaction that sets ``StaffMember.team_opt_in``, after locking the person's row, so that two
+    submissions at once are applied one after the other and the latest row of the history is
+    always the flag the team proposal reads. Lock order: the person's ``StaffMember`` row only.
+    """
+    current = (
+        StaffMember.objects.select_for_update()
+        .filter(pk=staff.pk)
+        .values_list("team_opt_in", "team_opt_in_changed_at")
+        .get()
+    )
+    if current[0] == opted_in and current[1] is not None:
+        staff.team_opt_in, staff.team_opt_in_changed_at = current
+        return False
+    now = timezone.now()
+    StaffMember.objects.filter(pk=staff.pk).update(team_opt_in=opted_in, team_opt_in_changed_at=now)
+    TeamOptInChange.objects.create(staff_id=staff.pk, opted_in=opted_in, at=now)
+    staff.team_opt_in, staff.team_opt_in_changed_at = opted_in, now
+    return True
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from .http import AuthenticatedHttpRequest
 from .models import StaffMember
+from .selectors import team_opt_in_history
 from .services import staff_set_language, staff_set_reminders, staff_set_team_opt_in
 
 
@@ -28,6 +29,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         "staff/profile.html",
         {
             "assignments": assignments,
+            "team_opt_in_history": team_opt_in_history(user),
             "reminder_start_days": settings.PORTAL_COURSE_START_REMINDER_DAYS,
             "reminder_deadline_days": settings.PORTAL_APPLICATION_DEADLINE_REMINDER_DAYS,
         },

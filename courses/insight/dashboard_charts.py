@@ -4,6 +4,9 @@ Each definition says what one chart shows: its title, its one-sentence descripti
 and series it reads from the dashboard's figures, the first column of its table, and, where the
 table is not simply "label, then each series", its own head and rows. :func:`dashboard_charts`
 draws them all the same way (``courses/charts.py``), so a new chart is a new row, not new code.
+
+A definition reads from any figures (``ChartDef[F]``): the dashboard's are :class:`Figures`;
+``courses/careers_charts.py`` defines the charts of a career path's coverage the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.urls import reverse
 from django.utils import formats
@@ -53,20 +57,21 @@ class Figures:
         return [fiscal_year_label(fy) for fy in range(self.d.fy_from, self.d.fy_to + 1)]
 
 
+F = TypeVar("F")
 Rows = Callable[[Figures], list[list[charts.Cell]]]
 
 
 @dataclass(frozen=True)
-class ChartDef:
+class ChartDef(Generic[F]):
     id: str
     draw: Callable[..., str]  # charts.line_chart or charts.bar_chart
     title: Promise
-    desc: Callable[[Figures], str]
-    labels: Callable[[Figures], Sequence[str]]
-    series: Callable[[Figures], list[charts.Series]]
+    desc: Callable[[F], str]
+    labels: Callable[[F], Sequence[str]]
+    series: Callable[[F], list[charts.Series]]
     first_column: Promise | None = None  # the table: this column, then one per series...
     head: tuple[Promise, ...] = ()  # ...unless the table has its own head and rows
-    rows: Rows | None = None
+    rows: Callable[[F], list[list[charts.Cell]]] | None = None
     fmt: charts.Formatter | None = None  # values on the chart and in the table
     max_value: float | None = None
     drawn: int | None = None  # how many series the chart draws (None: all)...
@@ -113,7 +118,7 @@ def _department_desc(f: Figures) -> str:
 
 RATE_HEAD = (gettext_lazy("Completed"), gettext_lazy("Finished"), gettext_lazy("Completion rate"))
 
-CHARTS: tuple[ChartDef, ...] = (
+CHARTS: tuple[ChartDef[Figures], ...] = (
     ChartDef(
         id="requests-completions",
         draw=charts.line_chart,
@@ -260,7 +265,7 @@ CHARTS: tuple[ChartDef, ...] = (
 )
 
 
-def draw(definition: ChartDef, f: Figures) -> charts.Chart:
+def draw(definition: ChartDef[F], f: F) -> charts.Chart:
     """One chart and its table, as ``definition`` describes them."""
     title, desc = str(definition.title), definition.desc(f)
     labels, series = list(definition.labels(f)), definition.series(f)

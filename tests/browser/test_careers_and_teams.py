@@ -3,7 +3,8 @@ in Japanese and English (issue 15 §2, §3):
 
 - a staff member follows a career path, sees what she holds and what is missing, requests a
   course from a gap in one click, and opts in to cross-department projects on her profile;
-- a head of section reads their section's coverage of a path;
+- a head of section reads their section's coverage of a path (its chart too) and, in Japanese,
+  the human-capital report of the departments they head;
 - HR enters what a project needs and gets a team across divisions, with the evidence, and
   downloads it as CSV.
 
@@ -113,6 +114,8 @@ def test_staff_follow_a_path_see_their_gaps_and_request_a_course_from_one(open_c
                 with page.expect_navigation():
                     page.locator("form[action='/me/profile/teams/'] button").click()
                 assert page.locator("#id_team_opt_in").is_checked()
+            # Every choice she made is listed under the switch (one so far: she opted in).
+            assert page.locator("table.team-history tbody tr").count() == 1
             shots(page, f"{language}-{width}-4-profile")
             _measure(page, f"{where} profile")
             page.context.close()
@@ -120,10 +123,22 @@ def test_staff_follow_a_path_see_their_gaps_and_request_a_course_from_one(open_c
     assert alice.team_opt_in and alice.team_opt_in_changed_at is not None
 
 
-def test_a_head_reads_their_sections_coverage_of_a_path(open_context, live_server, city, shots):  # type: ignore[no-untyped-def]
+# The smallest text of a chart as it is drawn on the screen (its font size times the SVG's scale).
+CHART_TEXT_PX = """(sel) => {
+  const svg = document.querySelector(sel);
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Math.min(...[...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale));
+}"""
+
+
+def test_a_head_reads_their_sections_coverage_of_a_path_and_their_report(open_context, live_server, city, shots):  # type: ignore[no-untyped-def]
+    from courses.learning import learning_years_rebuild
     from staff.models import StaffMember
+    from tests.factories import make_staff
 
     bob = city.people["bob"]
+    make_staff(department=bob.department)  # five in 福祉政策課 with bob: enough for the report's rows
+    learning_years_rebuild()
     for language in ("ja", "en"):
         StaffMember.objects.filter(pk=bob.pk).update(preferred_language=language)
         for width, options in WIDTHS.items():
@@ -135,9 +150,32 @@ def test_a_head_reads_their_sections_coverage_of_a_path(open_context, live_serve
             assert rows.count() == 2  # 福祉政策課 and the total: nothing outside bob's section
             assert "総務" not in page.locator("table.coverage-table").inner_text()
             assert page.locator("ul.coverage-gaps li").count() == 2
+            # The chart of the gaps: an image with a title, its bars, its table; no sideways
+            # scrolling and text no smaller than 9 px even on the phone.
+            chart = page.locator("figure#coverage-skills svg[role='img']")
+            assert chart.count() == 1 and chart.locator("rect.chart__bar").count() == 3
+            assert page.locator("figure#coverage-skills table.chart-table tbody tr").count() == 3
+            box = chart.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= options_width(options)
+            assert page.evaluate(CHART_TEXT_PX, "figure#coverage-skills svg") >= 9
             shots(page, f"{language}-{width}-coverage")
             _measure(page, f"{where} coverage")
+            if language == "ja":
+                # The human-capital report, for the departments bob heads next to the city's.
+                page.goto(f"{live_server.url}/hr/report/")
+                assert page.locator("table.hc-section tbody tr").count() == 8
+                assert page.locator("figure.chart-figure svg").count() >= 8
+                main = page.locator("main").inner_text()
+                assert "総務部" not in main and "障害者福祉課" not in main
+                assert page.locator("a[href^='/hr/report/export']").count() == 0
+                assert page.evaluate(CHART_TEXT_PX, "figure#hc-participation svg") >= 9  # the narrow charts
+                shots(page, f"{language}-{width}-report")
+                _measure(page, f"{where} report")
             page.context.close()
+
+
+def options_width(options: dict) -> int:  # type: ignore[type-arg]
+    return int(options["viewport"]["width"])
 
 
 def test_hr_proposes_a_cross_department_team_and_downloads_it(open_context, live_server, city, carol, shots):  # type: ignore[no-untyped-def]

@@ -233,6 +233,50 @@ def test_the_coverage_page_answers_hr_and_heads_and_refuses_staff(client, city, 
     assert client.get(reverse("hr:careers"), {"profile": "NOPE"}).status_code == 404
 
 
+def _svg(page: str, chart_id: str) -> str:
+    start = page.index(f'aria-labelledby="{chart_id}-title {chart_id}-desc"')
+    return page[page.rindex("<svg", 0, start) : page.index("</svg>", start)]
+
+
+def test_hr_reads_the_coverage_as_charts_with_their_figures(client, city, legal, carol):
+    client.force_login(carol)
+    page = client.get(reverse("hr:careers"), {"profile": legal.code}).content.decode()
+    skills = _svg(page, "coverage-skills")
+    # An image with its own title and a one-sentence description; the figures are written as text.
+    assert 'role="img"' in skills and '<title id="coverage-skills-title">' in skills
+    assert '<desc id="coverage-skills-desc">' in skills and "style=" not in skills
+    cov = careers.profile_coverage(
+        profile=legal, scope=insight.insight_scope(carol), departments=insight.DepartmentIndex.load()
+    )
+    for n in [*cov.total.holders, cov.total.complete]:
+        assert f">{cov.total.share(n)}%</text>" in skills
+    assert skills.count('class="chart__bar chart__bar--0"') == 3  # DATA 2, LAW 2, every skill
+    # HR's rows are the divisions: a second chart compares them, with its table.
+    departments = _svg(page, "coverage-departments")
+    assert departments.count('class="chart__bar chart__bar--0"') == len(cov.rows) == 2
+    assert page.count('class="table chart-table"') == 2
+    assert 'class="table table--stack coverage-table"' in page  # the full table stays
+
+
+def test_a_heads_coverage_chart_holds_their_departments_only(client, city, legal, bob):
+    client.force_login(bob)
+    page = client.get(reverse("hr:careers"), {"profile": legal.code}).content.decode()
+    skills = _svg(page, "coverage-skills")
+    # 福祉政策課: alice, frank, gina: DATA 2 and LAW 2 held by one of the three each, both by nobody.
+    assert ">33%</text>" in skills and ">0%</text>" in skills
+    desc = skills[skills.index("<desc") : skills.index("</desc>")]
+    assert " 3 " in desc and "33%" in desc  # of his 3 people; the least held skill's share
+    assert "coverage-departments" not in page  # one row: its share is the first chart's last bar
+    assert "総務部" not in page[page.index("<main") : page.index("</main>")]
+
+
+def test_a_profile_without_skills_has_no_chart(client, city, carol):
+    empty = make_profile("EMPTY", {}, name="空")
+    client.force_login(carol)
+    page = client.get(reverse("hr:careers"), {"profile": empty.code}).content.decode()
+    assert "<svg" not in page[page.index("<main") : page.index("</main>")]
+
+
 def test_coverage_costs_the_same_queries_whatever_the_number_of_people(
     city, legal, carol, django_assert_max_num_queries
 ):

@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from courses import hcreport
 from courses.insight import DepartmentIndex, Scope, fiscal_year_bounds, fiscal_year_of
@@ -149,15 +150,97 @@ def test_the_page_has_a_chart_and_a_table_for_every_figure(client, city, carol):
     assert page.count('class="table chart-table"') == len(hcreport.METRICS)
 
 
-def test_only_hr_sees_the_report(client, city, alice, bob, dave):
-    for person in (alice, bob, dave):
+def test_staff_see_no_report_and_heads_cannot_export_it(client, city, alice, bob, dave):
+    for person in (alice, dave):
         client.force_login(person)
         for url in ("/hr/report/", "/hr/report/export.csv", "/hr/report/export.xlsx"):
             assert client.get(url).status_code == 403, (person, url)
+    client.force_login(bob)
+    assert client.get("/hr/report/").status_code == 200
+    for url in ("/hr/report/export.csv", "/hr/report/export.xlsx"):
+        assert client.get(url).status_code == 403, url
+
+
+def _main(response) -> str:  # type: ignore[no-untyped-def]
+    """The page's own content (the footer names 総務部, the HR desk's division)."""
+    page = response.content.decode()
+    return page[page.index("<main") : page.index("</main>")]
+
+
+def _head_report(head):  # type: ignore[no-untyped-def]
+    from courses.insight import insight_scope
+
+    return hcreport.report(scope=insight_scope(head), departments=DepartmentIndex.load(), fiscal_year=FY)
+
+
+def test_a_head_sees_their_departments_next_to_the_city_and_never_another_departments_figures(
+    client, city, alice, bob, dave
+):
+    data = _head_report(bob)
+    assert data.for_head and not data.too_small
+    # bob heads 福祉政策課: its four people of the fixture, alice and bob himself (6), nobody of 総務部.
+    section = data.section
+    assert section is not None and section.counts[FY].headcount == 6
+    assert section.counts[FY].external_confirmed == 0  # dave's confirmed badge is 総務部's
+    assert section.counts[FY].participants == 3 and section.counts[FY].completions == 2
+    assert data.divisions == []  # one department and nothing below it: its own row would repeat the section
+    # The city's figures are the whole city's, for comparison: dave's badge counts there.
+    assert data.city.counts[FY].external_confirmed == 1
+    assert data.city.counts[FY].headcount == _report().city.counts[FY].headcount
+
+    client.force_login(bob)
+    page = _main(client.get("/hr/report/"))
+    assert "総務部" not in page and 'href="/hr/report/export.csv' not in page
+    assert 'class="table table--stack hc-summary hc-section"' in page
+    for metric in hcreport.METRICS:
+        assert f'id="hc-{metric.key}"' in page
+    # Two summaries (his departments, the city), and in every chart's table the city and his
+    # departments together: no other row.
+    assert page.count('<th scope="row">') == 2 * len(hcreport.METRICS) + len(hcreport.METRICS) * 2
+
+
+def test_a_head_with_small_units_never_sees_a_row_of_fewer_than_five_people(city, bob):
+    department = bob.department
+    big = make_department(code="401001", name="企画係", level="unit", parent=department)
+    small = make_department(code="401002", name="庶務係", level="unit", parent=department)
+    for _i in range(6):
+        make_staff(department=big)
+    for _i in range(2):
+        make_staff(department=small)
+    data = _head_report(bob)
+    sizes = {r.label: r.counts[FY].headcount for r in data.divisions}
+    assert all(n >= hcreport.MIN_GROUP_SIZE for n in sizes.values()), sizes
+    assert not any("庶務係" in label for label in sizes)
+    # 庶務係 (2) alone is too small: 福祉政策課's own six (the smallest row then) are counted with it.
+    assert sizes == {"福祉政策課 › 企画係": 6, gettext("Other units, counted together"): 7}
+    assert data.pooled == 2
+    assert sum(sizes.values()) == data.section.counts[FY].headcount == 13
+
+
+def test_a_head_of_fewer_than_five_people_sees_only_the_citys_figures(client, city):
+    from staff.services import department_set_heads
+
+    tiny = make_department(code="90", name="監査室", level="division")
+    head = make_staff(department=tiny)
+    make_staff(department=tiny)
+    department_set_heads(department=tiny, heads=[head])
+    data = _head_report(head)
+    assert data.too_small and data.section is None and data.divisions == []
+    client.force_login(head)
+    page = _main(client.get("/hr/report/"))
+    assert "hc-section" not in page and 'id="hc-participation"' in page
+    assert "監査室" not in page
+
+
+def test_hr_still_sees_every_division_whatever_its_size(city):
+    labels = {r.label for r in _report().divisions}
+    assert labels == {"福祉部", "総務部"}  # 総務部 has two people: HR's view is unchanged
 
 
 @pytest.mark.parametrize("extra", [0, 15])
-def test_the_report_costs_the_same_queries_whatever_the_size(client, city, carol, extra, django_assert_max_num_queries):
+def test_the_report_costs_the_same_queries_whatever_the_size(
+    client, city, carol, bob, extra, django_assert_max_num_queries
+):
     for i in range(extra):
         unit = make_department(code=f"X{i}", name=f"追加部{i}", level="division")
         person = make_staff(department=unit)
@@ -168,3 +251,7 @@ def test_the_report_costs_the_same_queries_whatever_the_size(client, city, carol
         assert client.get("/hr/report/").status_code == 200
     with django_assert_max_num_queries(15):
         assert client.get("/hr/report/export.xlsx").status_code == 200
+    client.force_login(bob)
+    client.get("/hr/")
+    with django_assert_max_num_queries(15):
+        assert client.get("/hr/report/").status_code == 200

@@ -7,6 +7,9 @@ completion; badge expired), dave (総務部, DATA 3 badge). LAW ≥ 2: gina (福
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -88,6 +91,92 @@ def test_staff_opt_in_on_their_profile_page_and_withdraw(client, city):
     alice.refresh_from_db()
     assert not alice.team_opt_in and alice.team_opt_in_changed_at is not None
     assert client.get(reverse("staff:team_opt_in_set")).status_code == 405
+
+
+def history(person: StaffMember) -> list[bool]:
+    from staff.models import TeamOptInChange
+
+    return list(TeamOptInChange.objects.filter(staff=person).order_by("at", "pk").values_list("opted_in", flat=True))
+
+
+def test_every_opt_in_and_withdrawal_is_kept_in_order_and_repeating_a_choice_adds_nothing(city):
+    alice, dave = city.people["alice"], city.people["dave"]
+    assert history(alice) == []
+    assert staff_set_team_opt_in(staff=alice, opted_in=True) is True
+    assert staff_set_team_opt_in(staff=alice, opted_in=True) is False  # saved twice: one choice
+    assert staff_set_team_opt_in(staff=alice, opted_in=False) is True
+    assert staff_set_team_opt_in(staff=alice, opted_in=True) is True
+    assert history(alice) == [True, False, True]
+    assert history(dave) == []  # nobody else's history is touched
+    latest = alice.team_opt_in_changes.order_by("-at", "-pk").first()
+    alice.refresh_from_db()
+    assert latest.at == alice.team_opt_in_changed_at and latest.opted_in is alice.team_opt_in
+
+
+def test_a_first_withdrawal_without_an_opt_in_is_kept_as_a_choice(city):
+    alice = city.people["alice"]
+    assert staff_set_team_opt_in(staff=alice, opted_in=False) is True  # "no", said explicitly
+    assert history(alice) == [False]
+    alice.refresh_from_db()
+    assert alice.team_opt_in is False and alice.team_opt_in_changed_at is not None
+
+
+def test_whoever_last_withdrew_is_never_proposed_whatever_came_before(city):
+    alice, dave = city.people["alice"], city.people["dave"]
+    for choice in (True, False, True, False):
+        staff_set_team_opt_in(staff=alice, opted_in=choice)
+    opt_in(dave)
+    assert history(alice)[-1] is False
+    assert names(propose(city, {city.data: 2}, 5)) == {"健"}
+    staff_set_team_opt_in(staff=alice, opted_in=True)
+    assert names(propose(city, {city.data: 2}, 5)) == {"花子", "健"}
+
+
+def test_a_stale_copy_of_the_person_cannot_undo_a_later_choice(city):
+    """The service reads the choice under the row lock, not from the object it was given."""
+    alice = city.people["alice"]
+    stale = StaffMember.objects.get(pk=alice.pk)
+    opt_in(alice)
+    staff_set_team_opt_in(staff=alice, opted_in=False)
+    # ``stale`` still says "never chosen": saving "off" from it is no new choice.
+    assert staff_set_team_opt_in(staff=stale, opted_in=False) is False
+    assert history(alice) == [True, False]
+    assert "花子" not in names(propose(city, {city.data: 2}, 5))
+
+
+def test_the_migration_backfills_one_row_per_current_opt_in_from_its_date(city):
+    import importlib
+
+    from django.apps import apps
+
+    from staff.models import TeamOptInChange
+
+    migration = importlib.import_module("staff.migrations.0012_team_opt_in_history")
+    alice, dave, erika = city.people["alice"], city.people["dave"], city.people["erika"]
+    chosen = timezone.now() - dt.timedelta(days=40)
+    StaffMember.objects.filter(pk=alice.pk).update(team_opt_in=True, team_opt_in_changed_at=chosen)
+    StaffMember.objects.filter(pk=dave.pk).update(team_opt_in=False, team_opt_in_changed_at=chosen)  # withdrew
+    StaffMember.objects.filter(pk=erika.pk).update(team_opt_in=True, team_opt_in_changed_at=None)
+    migration.backfill(apps, None)
+    rows = {(r.staff_id, r.opted_in): r.at for r in TeamOptInChange.objects.all()}
+    assert set(rows) == {(alice.pk, True), (erika.pk, True)}
+    assert rows[(alice.pk, True)] == chosen
+    assert rows[(erika.pk, True)] > chosen  # no date kept: the migration's
+
+
+def test_a_person_reads_their_own_history_on_their_profile_page_and_nobody_elses(client, city):
+    alice, dave = city.people["alice"], city.people["dave"]
+    client.force_login(alice)
+    assert "team-history" not in client.get(reverse("staff:profile")).content.decode()  # never chosen
+    client.post(reverse("staff:team_opt_in_set"), {"team_opt_in": "on"})
+    client.post(reverse("staff:team_opt_in_set"), {})
+    for _i in range(3):
+        staff_set_team_opt_in(staff=dave, opted_in=_i % 2 == 0)
+    page = client.get(reverse("staff:profile")).content.decode()
+    table = page[page.index('<table class="table team-history">') :]
+    table = table[: table.index("</table>")]
+    # alice's two choices, the latest first; not dave's three.
+    assert re.findall(r'data-choice="(\w+)"', table) == ["out", "in"]
 
 
 # --- The algorithm -----------------------------------------------------------------------
