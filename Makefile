@@ -79,8 +79,13 @@ interop/.venv-ob2/.installed: interop/requirements-ob2.txt
 
 # The tests also need Node (interop), Python 3.7 (the OB 2.0 validator) and Chromium (browser journeys).
 test interop-deps: export WITH_TEST_TOOLS := 1
+# In TEST_WORKERS processes (pytest-xdist; 2 = this machine's cores; TEST_WORKERS=0 runs in one):
+# each worker has its own test database, Redis database and var directory (tests/conftest.py).
+# Tests marked `alone` (they restart PostgreSQL) run first, with nothing beside them.
+TEST_WORKERS ?= 2
 test: system-deps install-dev messages interop-deps ob2-validator
-	$(PY) -m pytest
+	$(PY) -m pytest -m alone
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not alone"
 
 # The suite without the browser journeys, the third-party verifier and the tests that need a
 # service (PostgreSQL locking, Redis, a real worker): seconds to minutes, no Node or Chromium.

@@ -16,9 +16,59 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import translation
 
-from tests.factories import make_department, make_staff
+from tests import worlds
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- pytest-xdist: each worker its own services --------------------------------------------
+# `make test` runs the suite in two processes (pytest-xdist, `-n 2`). pytest-django gives each
+# worker its own test database (test_<name>_gw0, test_<name>_gw1); what the settings read from
+# the environment when they load (REDIS_URL: broker, cache, rate limits; PORTAL_VAR_DIR) is set
+# per worker here, in the worker's process, before its pytest (and so Django) starts.
+
+_XDIST_WORKERS: list[int] = []
+
+
+def xdist_worker_environment(worker_id: str, workers: int, environ: dict[str, str]) -> dict[str, str]:
+    """The REDIS_URL and PORTAL_VAR_DIR of xdist worker ``worker_id`` ("gw0", "gw1", ...) of
+    ``workers``. The 16 Redis databases are shared out evenly from the base one: worker i uses
+    database (base + i * (16 // workers)) mod 16, so with two workers and REDIS_URL .../5 they use
+    5 and 13, with CI's .../15 they use 15 and 7. Worker i's var directory is
+    $PORTAL_VAR_DIR/xdist-gw<i>."""
+    from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+    index = int(worker_id.removeprefix("gw"))
+    step = 16 // max(1, min(workers, 16))
+    changed: dict[str, str] = {}
+    redis_url = environ.get("REDIS_URL", "")
+    parts = urlsplit(redis_url)
+    if parts.scheme in {"redis", "rediss"}:  # redis://host:port/<db>
+        base = int(parts.path.strip("/") or 0)
+        changed["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{(base + index * step) % 16}"))
+    elif parts.scheme == "unix":  # unix:///path/redis.sock?db=<db>
+        query = parse_qs(parts.query)
+        base = int(query.get("db", ["0"])[0])
+        query["db"] = [str((base + index * step) % 16)]
+        changed["REDIS_URL"] = redis_url.split("?")[0] + "?" + urlencode(query, doseq=True)
+    var_dir = Path(environ.get("PORTAL_VAR_DIR") or ROOT / "var")
+    changed["PORTAL_VAR_DIR"] = str(var_dir / f"xdist-{worker_id}")
+    return changed
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    _XDIST_WORKERS[:] = [len(specs)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_newgateway(gateway: Any) -> None:
+    """Runs in the controller as each worker's interpreter starts, before pytest runs in it."""
+    changed = xdist_worker_environment(gateway.id, _XDIST_WORKERS[0] if _XDIST_WORKERS else 2, dict(os.environ))
+    channel = gateway.remote_exec(f"import os\nos.environ.update({changed!r})\nchannel.send(True)")
+    channel.receive()
+    channel.waitclose()
 
 
 def _missing(reason: str) -> None:
@@ -100,52 +150,35 @@ def _service_gates(request: pytest.FixtureRequest) -> None:
         _missing("this test needs Redis (set REDIS_URL)")
 
 
+# The personas and their departments are built by tests/worlds.py, the world builders' too.
 @pytest.fixture
 def department(db):  # type: ignore[no-untyped-def]
-    division = make_department(code="40", name="福祉部", level="division")
-    return make_department(code="4010", name="福祉政策課", level="section", parent=division)
+    """福祉部 > 福祉政策課."""
+    return worlds.welfare_policy_section()
 
 
 @pytest.fixture
 def alice(db, department):  # type: ignore[no-untyped-def]
     """A learner."""
-    return make_staff(
-        employee_number="100001", email="alice@city.test", family_name="山田", given_name="花子", department=department
-    )
+    return worlds.make_alice(department)
 
 
 @pytest.fixture
 def bob(db, department):  # type: ignore[no-untyped-def]
     """Alice's head of section."""
-    from staff.services import department_set_heads
-
-    person = make_staff(
-        employee_number="100002",
-        email="bob@city.test",
-        family_name="佐藤",
-        given_name="一郎",
-        department=department,
-        grade="kacho",
-    )
-    department_set_heads(department=department, heads=[person])
-    return person
+    return worlds.make_bob(department)
 
 
 @pytest.fixture
 def carol(db):  # type: ignore[no-untyped-def]
     """HR training desk, with TOTP set up."""
-    return make_staff(
-        employee_number="100003", email="carol@city.test", family_name="鈴木", given_name="恵子", role="hr", mfa=True
-    )
+    return worlds.make_carol()
 
 
 @pytest.fixture
 def dave(db):  # type: ignore[no-untyped-def]
     """Another staff member, elsewhere in the city."""
-    other = make_department(code="20", name="総務部", level="division")
-    return make_staff(
-        employee_number="100004", email="dave@city.test", family_name="高橋", given_name="健", department=other
-    )
+    return worlds.make_dave(worlds.general_affairs_division())
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ from badges.notifications import award_notify_holder
 from badges.public import verification
 from courses import services as course_services
 from hachioji_portal.organisation import organisation
-from tests.factories import make_enrolment, make_provider, make_skill, make_staff, make_started_course
+from tests import worlds
+from tests.factories import make_enrolment, make_provider, make_staff, make_started_course
 
 pytestmark = pytest.mark.django_db
 
@@ -123,17 +124,10 @@ def build_journey(monkeypatch: Any, issuer: Any, department: Any) -> dict[str, A
     monkeypatch.setattr("badges.services.awards_enqueue_many", lambda award_ids: len(award_ids))
     monkeypatch.setattr("staff.emails.email_dispatch", lambda email_id: True)
     monkeypatch.setattr("staff.emails.emails_dispatch", lambda email_ids: len(email_ids))
-    holder = make_staff(
-        employee_number="200001",
-        email="hanako@city.test",
-        family_name="山田",
-        given_name="花子",
-        department=department,
-    )
-    hr = make_staff(
-        employee_number="200003", email="hr@city.test", family_name="鈴木", given_name="恵子", role="hr", mfa=True
-    )
-    law = make_skill(code="LAW", name="法務", name_en="Law", description="法令を読み解き適用する力")
+    # The common personas (tests/worlds.py), with this city's staff numbers and addresses.
+    holder = worlds.make_alice(department, employee_number="200001", email="hanako@city.test")
+    hr = worlds.make_carol(employee_number="200003", email="hr@city.test")
+    law = worlds.city_skill("LAW", description="法令を読み解き適用する力")
     badge_class = BadgeClass.objects.create(
         issuer=issuer,
         name="行政法 修了",

@@ -19,7 +19,15 @@ from badges import services
 from badges.models import Award
 from tests.worker import running_worker, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# alone: in CI the restart cuts every connection to the server, so `make test` runs this module
+# on its own, before the parallel run of the others.
+pytestmark = [
+    pytest.mark.alone,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+]
 REAL_RESTART = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

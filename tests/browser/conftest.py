@@ -249,22 +249,23 @@ class Portal:
 
 
 def build_portal(*, alice: Any, bob: Any, carol: Any, badge_class: Any, monkeypatch: Any) -> Portal:
-    """Needs the signing_key fixture. Nothing reaches a broker: queued tasks are recorded."""
+    """On the common world (tests/worlds.py: the personas, the city's skills). Needs the
+    signing_key fixture. Nothing reaches a broker: queued tasks are recorded."""
     import datetime as dt
 
     from badges import services
     from badges.models import Award
     from staff.services import record_access_log
     from tests.badges.conftest import bake_ob3, external_credential, issue
-    from tests.factories import make_badge_class, make_course, make_enrolment, make_provider, make_skill
+    from tests.factories import make_badge_class, make_course, make_enrolment, make_provider
+    from tests.worlds import city_skill
 
     queued: list[Any] = []
     monkeypatch.setattr(
         "hachioji_portal.queueing.publish",
         lambda task, *, args=(), kwargs=None: queued.append((task.name, args)) or True,
     )
-    law = make_skill(code="LAW", name="法務", name_en="Law")
-    data = make_skill(code="DATA", name="データ活用", name_en="Data literacy")
+    law, data = city_skill("LAW"), city_skill("DATA")
     chuo = make_provider(name="中央大学法学部 通信教育課程", name_en="Chuo University, Faculty of Law (correspondence)")
     course = make_course(
         code="CHUO-LAW-2026-GYOSEI",

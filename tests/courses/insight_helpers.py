@@ -29,9 +29,9 @@ from tests.factories import (
     make_department,
     make_enrolment,
     make_programme,
-    make_skill,
     make_staff,
 )
+from tests.worlds import city_skill
 
 
 @dataclass
@@ -54,14 +54,16 @@ def completed_on(days_ago: int) -> dt.date:
 
 
 def build_city(*, alice: StaffMember, bob: StaffMember, dave: StaffMember, department: Department) -> City:
+    """On the common world (tests/worlds.py: the personas and their departments, the city's
+    skills), the people and evidence of the table above."""
     policy = department
     welfare = policy.parent
     assert welfare is not None
     disability = make_department(code="4020", name="障害者福祉課", level="section", parent=welfare)
     general = dave.department
     assert general is not None
-    data = make_skill(code="DATA", name="データ活用", name_en="Data literacy")
-    law = make_skill(code="LAW", name="法務", name_en="Legal affairs")
+    data = city_skill("DATA")
+    law = city_skill("LAW", name_en="Legal affairs")
     past = timezone.localdate() - dt.timedelta(days=200)
     common = {"starts_on": past, "ends_on": past + dt.timedelta(days=60)}
     data1 = make_course(
