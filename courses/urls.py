@@ -12,7 +12,7 @@ urlpatterns = [
     path("my-learning/", views.my_learning, name="my_learning"),
     path("my-learning/<int:pk>/withdraw/", views.enrolment_withdraw_view, name="withdraw"),
     path("my-learning/<int:pk>/calendar.ics", views.enrolment_calendar, name="calendar"),
-    # A staff member's own 昇任選考 points (courses/promotion.py).
+    # A staff member's own 昇任選考 points (courses/promotion/).
     path("my-promotion/", views_promotion.my_points, name="my_promotion"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.approval_decide, name="decide"),

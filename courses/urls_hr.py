@@ -17,7 +17,7 @@ urlpatterns = [
     path("teams/", views_careers.team, name="teams"),
     path("teams/export.csv", views_careers.team_export, {"fmt": "csv"}, name="teams_export_csv"),
     path("teams/export.xlsx", views_careers.team_export, {"fmt": "xlsx"}, name="teams_export_xlsx"),
-    # 昇任選考 points (HR only): rule sets, candidates, freezes and exports (courses/promotion.py).
+    # 昇任選考 points (HR only): rule sets, candidates, freezes and exports (courses/promotion/).
     path("promotion/", views_promotion.rule_sets, name="promotion"),
     path("promotion/<int:pk>/", views_promotion.candidates, name="promotion_candidates"),
     path("promotion/<int:pk>/freeze/", views_promotion.freeze, name="promotion_freeze"),

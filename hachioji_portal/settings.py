@@ -233,9 +233,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Authentication -------------------------------------------------------------------
 AUTH_USER_MODEL = "staff.StaffMember"
+# Django's and allauth's backends, each loading the person's roles in the same query as the
+# person (staff/auth_backends.py: one query less on every signed-in request).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "staff.auth_backends.ModelBackend",
+    "staff.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -389,11 +391,17 @@ PORTAL_IMPORT_MAX_UNPACKED_BYTES = env_int("PORTAL_IMPORT_MAX_UNPACKED_BYTES", 1
 PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 100_000, minimum=1)
 
 # --- Security -------------------------------------------------------------------------
+# Django's database sessions, read with one fixed SQL statement (hachioji_portal/sessions.py).
+SESSION_ENGINE = "hachioji_portal.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=300)
+if PORTAL_URLCONF_MODE == "public":
+    # The public deployment has no staff database: its session (only a visitor's messages, if
+    # any) lives in a signed cookie; CSRF uses its cookie; rate limits count in the cache.
+    SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
@@ -417,6 +425,18 @@ CONTENT_SECURITY_POLICY = (
 # The public documents published one way, outward, as a static tree laid out as the public URLs
 # (badges/publisher.py, docs/operations.md). Empty: nothing is published.
 PORTAL_PUBLISH_DIR = env_str("PORTAL_PUBLISH_DIR", "").strip()
+# Where the verify page and API read this portal's own badges, keys and register of trusted
+# issuers: "database" (the staff portal) or "tree" (the published tree above, for the public
+# deployment, which has no database: badges/public/verification/facts.py). Public mode: tree.
+PORTAL_VERIFY_SOURCE = env_str("PORTAL_VERIFY_SOURCE", "tree" if PORTAL_URLCONF_MODE == "public" else "database")
+PORTAL_VERIFY_SOURCE = PORTAL_VERIFY_SOURCE.strip().lower()
+if PORTAL_VERIFY_SOURCE not in {"database", "tree"}:
+    raise ImproperlyConfigured(f"PORTAL_VERIFY_SOURCE must be database or tree, not {PORTAL_VERIFY_SOURCE!r}")
+if PORTAL_VERIFY_SOURCE == "tree" and not PORTAL_PUBLISH_DIR:
+    raise ImproperlyConfigured("PORTAL_VERIFY_SOURCE=tree (the default in public mode) needs PORTAL_PUBLISH_DIR")
+# The register of trusted issuers as a file (the format the publisher writes to
+# .verify/trusted-issuers.json); empty: that file in the tree.
+PORTAL_TRUST_REGISTER_FILE = env_str("PORTAL_TRUST_REGISTER_FILE", "").strip()
 BADGE_SIGNING_KEY_FILE = env_str("BADGE_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / "issuer-ed25519.pem"))
 BADGE_SIGNING_KEY_PASSPHRASE = env_secret("BADGE_SIGNING_KEY_PASSPHRASE", "")
 BADGE_DID_WEB_DOMAIN = env_str("BADGE_DID_WEB_DOMAIN", "")

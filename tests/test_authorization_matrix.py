@@ -71,7 +71,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "hr:teams_export_xlsx": ("/hr/teams/export.xlsx?skill_1={skill}&level_1=1&size=2", HR_AND_HEADS),
     "admin:courses_roleprofile_changelist": ("/admin/courses/roleprofile/", ADMIN),
     "admin:courses_roleprofile_add": ("/admin/courses/roleprofile/add/", ADMIN),
-    # 昇任選考 points and the human-capital report (courses/promotion.py, hcreport.py): HR only,
+    # 昇任選考 points and the human-capital report (courses/promotion/, hcreport.py): HR only,
     # a head of section included (a selection is the city's, not a section's: docs/roles.md).
     "hr:promotion": ("/hr/promotion/", HR_ONLY),
     "hr:promotion_candidates": ("/hr/promotion/{promotion}/", HR_ONLY),
@@ -79,7 +79,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "hr:promotion_export_xlsx": ("/hr/promotion/{promotion}/export.xlsx", HR_ONLY),
     "hr:promotion_snapshot_csv": ("/hr/promotion/frozen/{snapshot}/export.csv", HR_ONLY),
     "hr:promotion_snapshot_xlsx": ("/hr/promotion/frozen/{snapshot}/export.xlsx", HR_ONLY),
-    "hr:report": ("/hr/report/", HR_ONLY),
+    # Heads see their departments' figures next to the city's, counts only (tests/courses/test_hcreport.py).
+    "hr:report": ("/hr/report/", HR_AND_HEADS),
     "hr:report_export_csv": ("/hr/report/export.csv", HR_ONLY),
     "hr:report_export_xlsx": ("/hr/report/export.xlsx", HR_ONLY),
     # Each staff member's own points (nobody else's: tests/courses/test_promotion.py).
@@ -336,6 +337,26 @@ def test_no_page_shows_alices_personal_data_to_people_who_may_not_see_it(client,
             body = response.content.decode("utf-8", errors="replace")
             leaked = [s for s in secrets if s and s in body]
             assert not leaked, f"{name} shows {leaked} to {persona}"
+
+
+def test_heads_of_section_get_403_on_every_promotion_selection_url(client, scene):
+    """昇任選考 data is HR's and the candidate's own (docs/roles.md): a head of section, of the
+    candidate's department or another, gets 403 on every /hr/promotion/ URL, the freeze included,
+    and freezes nothing. A new promotion URL must be added here, and may not loosen this."""
+    from courses.models import PromotionSnapshot
+
+    names = {n for n in _named_patterns() if n.startswith("hr:promotion")}
+    assert names == {n for n in MATRIX if n.startswith("hr:promotion")} | {"hr:promotion_freeze"}
+    for name in sorted(names - {"hr:promotion_freeze"}):
+        assert MATRIX[name][1]["bob"] == MATRIX[name][1]["other_head"] == 403, name
+    frozen = PromotionSnapshot.objects.count()
+    for persona in ("bob", "other_head"):
+        client.force_login(scene["people"][persona])
+        for name in sorted(names - {"hr:promotion_freeze"}):
+            url = MATRIX[name][0].format(**scene["values"])
+            assert client.get(url).status_code == 403, (persona, url)
+        assert client.post(f"/hr/promotion/{scene['values']['promotion']}/freeze/").status_code == 403, persona
+    assert PromotionSnapshot.objects.count() == frozen
 
 
 def test_state_changing_endpoints_refuse_other_people(client, scene):
