@@ -90,7 +90,7 @@ test: system-deps install-dev messages interop-deps ob2-validator
 # The suite without the browser journeys, the third-party verifier and the tests that need a
 # service (PostgreSQL locking, Redis, a real worker): seconds to minutes, no Node or Chromium.
 test-fast: install-dev messages
-	$(PY) -m pytest -m "not browser and not interop and not postgres and not redis and not worker"
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser and not interop and not postgres and not redis and not worker and not alone"
 
 # ruff; the import contracts (layers, the pure core) and the types, both in pyproject.toml.
 lint: install-dev

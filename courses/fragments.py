@@ -111,9 +111,17 @@ def card_key(course: Course, *, today: dt.date, language: str) -> str:
             course.badge_class_id,
             bool(course.my_state),  # type: ignore[attr-defined]  # the card says only "requested"
             [provider.pk, provider.name, provider.name_en],
-            course.card_skills,  # type: ignore[attr-defined]  # annotation: [{code, name, name_en, level}]
+            card_skills_in_order(course.card_skills),  # type: ignore[attr-defined]  # [{code, name, name_en, level}]
         ],
     )
+
+
+def card_skills_in_order(skills: list[dict[str, Any]] | str | None) -> list[dict[str, Any]]:
+    """The card's skills in the page's order, whatever the database returned them as."""
+    items: list[dict[str, Any]] = json.loads(skills) if isinstance(skills, str) else list(skills or [])
+    if all("sort_order" not in s for s in items):
+        return items
+    return sorted(items, key=lambda s: (s.get("sort_order") or 0, s["code"]))
 
 
 def course_cards(courses: Iterable[Course], *, today: dt.date) -> SafeString:
@@ -130,7 +138,7 @@ def course_cards(courses: Iterable[Course], *, today: dt.date) -> SafeString:
         if card is None:
             skills = [
                 CourseSkill(level=cs["level"], skill=Skill(code=cs["code"], name=cs["name"], name_en=cs["name_en"]))
-                for cs in course.card_skills  # type: ignore[attr-defined]
+                for cs in card_skills_in_order(course.card_skills)  # type: ignore[attr-defined]
             ]
             card = template.render({"course": course, "course_skills": skills, "today": today}).strip()
             missing[key] = card

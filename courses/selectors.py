@@ -7,7 +7,23 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    Exists,
+    Expression,
+    F,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, JSONObject
 from django.urls import reverse
 from django.utils import timezone
@@ -145,17 +161,34 @@ def catalogue_courses(
     )
 
 
-def _card_skills() -> ArraySubquery:
+class _JSONGroupArray(Aggregate):
+    """SQLite's ``json_group_array``: the rows' JSON objects as one JSON array."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+
+def _card_skills() -> Expression | ArraySubquery:
     """A card's skills in the same query as the course, as plain values in the page's order (the
     skill's sort order, then code): no second query, no model instances for a card that comes
-    from the cache (courses/fragments.py builds them only for a card it renders)."""
+    from the cache (courses/fragments.py builds them only for a card it renders).
+
+    PostgreSQL: ``ARRAY(SELECT json_build_object(...) ... ORDER BY ...)``. Elsewhere (SQLite,
+    `make run`'s default): a ``json_group_array`` subquery, whose order follows SQLite's row
+    order; the list is sorted again in Python there (``fragments.card_skills_in_order``)."""
     item = JSONObject(code=F("skill__code"), name=F("skill__name"), name_en=F("skill__name_en"), level=F("level"))
-    return ArraySubquery(
-        CourseSkill.objects.filter(course=OuterRef("pk"))
-        .order_by("skill__sort_order", "skill__code")
-        .annotate(item=item)
-        .values("item")
+    skills = CourseSkill.objects.filter(course=OuterRef("pk"))
+    if connection.vendor == "postgresql":
+        return ArraySubquery(skills.order_by("skill__sort_order", "skill__code").annotate(item=item).values("item"))
+    item = JSONObject(
+        code=F("skill__code"),
+        name=F("skill__name"),
+        name_en=F("skill__name_en"),
+        level=F("level"),
+        sort_order=F("skill__sort_order"),
     )
+    rows = skills.order_by().values("course").annotate(items=_JSONGroupArray(item)).values("items")
+    return Coalesce(Subquery(rows, output_field=JSONField()), Value("[]"), output_field=JSONField())
 
 
 # The course page's columns: everything it shows of the course, its provider, badge and issuer

@@ -22,18 +22,26 @@ from allauth.account.auth_backends import AuthenticationBackend as AllauthBacken
 from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections, router
 from django.db.models import OuterRef
 
 
 def _user_with_roles(backend: backends.ModelBackend, user_id: Any) -> Any:
     user_model = get_user_model()
-    names = Group.objects.filter(user=OuterRef("pk")).order_by().values("name")
+    users = user_model._default_manager.all()
+    # ARRAY(subquery) is PostgreSQL's; elsewhere (SQLite for `make run`) the user is read alone
+    # and user_has_role reads the groups when first asked, as Django's own backend does.
+    with_roles = connections[router.db_for_read(user_model)].vendor == "postgresql"
+    if with_roles:
+        names = Group.objects.filter(user=OuterRef("pk")).order_by().values("name")
+        users = users.annotate(role_names=ArraySubquery(names))
     try:
-        user = user_model._default_manager.annotate(role_names=ArraySubquery(names)).get(pk=user_id)
+        user = users.get(pk=user_id)
     except user_model.DoesNotExist:
         return None
-    # Read by staff.selectors.user_has_role: the groups as of this very query.
-    user._role_cache = set(user.role_names or ())  # type: ignore[attr-defined]
+    if with_roles:
+        # Read by staff.selectors.user_has_role: the groups as of this very query.
+        user._role_cache = set(user.role_names or ())  # type: ignore[attr-defined]
     return user if backend.user_can_authenticate(user) else None
 
 

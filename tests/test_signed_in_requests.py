@@ -24,6 +24,7 @@ from tests.factories import totp_enable
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.postgres  # the roles come with the person as ARRAY(subquery), PostgreSQL's
 def test_the_person_and_their_roles_are_read_in_one_query(carol, alice):
     for backend in (ModelBackend(), AuthenticationBackend()):
         with CaptureQueriesContext(connection) as ctx:
@@ -35,6 +36,7 @@ def test_the_person_and_their_roles_are_read_in_one_query(carol, alice):
         assert backend.get_user(999_999) is None
 
 
+@pytest.mark.postgres  # the roles come with the person as ARRAY(subquery), PostgreSQL's
 def test_a_signed_in_page_reads_session_and_person_and_nothing_more_before_the_view(client, alice):
     client.force_login(alice)
     assert client.session[BACKEND_SESSION_KEY] == settings.AUTHENTICATION_BACKENDS[0]
