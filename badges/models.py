@@ -307,7 +307,7 @@ def _external_upload_to(instance: ExternalBadge, filename: str) -> str:
 
 
 class ExternalBadge(models.Model):
-    """A badge a staff member earned elsewhere (Chuo University, the Open Badge Network, any
+    """A badge a staff member earned elsewhere (the partner university, the Open Badge Network, any
     OB 2.0/3.0 issuer) and added to their learning portfolio.
 
     The portal verifies it when it is added and keeps the original file; HR confirms it (and

@@ -44,6 +44,8 @@ class Organisation:
     site_title_en: str
     training_desk: str
     training_desk_en: str
+    partner_name: str
+    partner_name_en: str
     partner_note: str
     partner_note_en: str
     skill_framework: str
@@ -94,6 +96,11 @@ class Organisation:
         if _english():
             return f"{self.display_name} {self.training_desk_en or self.training_desk}".strip()
         return f"{self.name} {self.training_desk}".strip()
+
+    @property
+    def display_partner_name(self) -> str:
+        """The partner university (「中央大学」 / "Chuo University"); empty when none is set."""
+        return (self.partner_name_en or self.partner_name) if _english() else self.partner_name
 
     @property
     def partner(self) -> str:
@@ -165,6 +172,8 @@ def _organisation_from_settings() -> Organisation:
         site_title_en=s.PORTAL_SITE_TITLE_EN,
         training_desk=s.PORTAL_TRAINING_DESK,
         training_desk_en=s.PORTAL_TRAINING_DESK_EN,
+        partner_name=s.PORTAL_PARTNER_NAME,
+        partner_name_en=s.PORTAL_PARTNER_NAME_EN,
         partner_note=s.PORTAL_PARTNER_NOTE,
         partner_note_en=s.PORTAL_PARTNER_NOTE_EN,
         skill_framework=s.PORTAL_SKILL_FRAMEWORK,

@@ -55,6 +55,9 @@ PORTAL_SITE_TITLE_EN = env_str("PORTAL_SITE_TITLE_EN", "staff learning portal").
 # Who signs pages and emails, after the organisation's name.
 PORTAL_TRAINING_DESK = env_str("PORTAL_TRAINING_DESK", _DEMO["PORTAL_TRAINING_DESK"]).strip()
 PORTAL_TRAINING_DESK_EN = env_str("PORTAL_TRAINING_DESK_EN", "Human Resources Division, training desk").strip()
+# The partner university, as the home page and the portfolio name it (empty: "a university").
+PORTAL_PARTNER_NAME = env_str("PORTAL_PARTNER_NAME", _DEMO["PORTAL_PARTNER_NAME"]).strip()
+PORTAL_PARTNER_NAME_EN = env_str("PORTAL_PARTNER_NAME_EN", _DEMO["PORTAL_PARTNER_NAME_EN"]).strip()
 # The footer's line about the partner university (empty: no line).
 PORTAL_PARTNER_NOTE = env_str("PORTAL_PARTNER_NOTE", _DEMO["PORTAL_PARTNER_NOTE"]).strip()
 PORTAL_PARTNER_NOTE_EN = env_str("PORTAL_PARTNER_NOTE_EN", _DEMO["PORTAL_PARTNER_NOTE_EN"]).strip()

@@ -1,6 +1,7 @@
 """Any municipality's own portal: under a second city's configuration (立川市 / Tachikawa City,
-its own colours, logo, issuer profile, skill framework, sender and subject prefix), nothing the
-portal shows or issues names the demo city.
+its own colours, logo, issuer profile, skill framework, sender and subject prefix, and its own
+partner university, 明星大学), nothing the portal shows or issues names the demo city or the demo
+city's partner university (中央大学 / Chuo University).
 
 The second city is configured the way a municipality does it: the settings of
 docs/operations.md ("Your municipality's portal"), and a fresh trust register seeded by the
@@ -8,7 +9,8 @@ migration under them. Then a whole journey runs: HR records a completion, the ba
 (image drawn with the project's Japanese font, credential signed), the holder is emailed, and
 the main pages are opened in Japanese and English. Every byte of every page, email, image and
 JSON document is searched for the demo city's name (八王子, Hachioji, in any case, also as JSON
-escapes and percent-encoded).
+escapes and percent-encoded) and its partner's (中央大, Chuo University, chuo-u.ac.jp). Under the
+demo city's configuration the home page and the portfolio still name 中央大学.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.apps import apps as django_apps
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from PIL import Image, ImageChops
 
 from badges import issuing, keys
@@ -39,7 +42,11 @@ from tests.factories import make_enrolment, make_provider, make_staff, make_star
 pytestmark = pytest.mark.django_db
 
 # The demo city's name in every spelling a document could carry it in.
-TRACES = ("八王子", "hachioji", "\\u516b\\u738b\\u5b50", "%e5%85%ab%e7%8e%8b%e5%ad%90")
+CITY_TRACES = ("八王子", "hachioji", "\\u516b\\u738b\\u5b50", "%e5%85%ab%e7%8e%8b%e5%ad%90")
+# And its partner university's (not a bare "chuo": four letters turn up in random tokens; the
+# provider kinds' stored codes, chuo_correspondence..., are never shown).
+PARTNER_TRACES = ("中央大", "chuo univ", "chuo-u", "\\u4e2d\\u592e\\u5927", "%e4%b8%ad%e5%a4%ae%e5%a4%a7")
+TRACES = CITY_TRACES + PARTNER_TRACES
 
 TACHIKAWA_GREEN = "#0b6e4f"
 TACHIKAWA_GREEN_DARK = "#07503a"
@@ -53,7 +60,7 @@ TACHIKAWA_LOGO = (
 
 
 def traces_in(data: Any) -> list[str]:
-    """The spellings of the demo city's name found in ``data`` (bytes, text or JSON)."""
+    """The spellings of the demo city's (or its partner's) name found in ``data`` (bytes, text or JSON)."""
     if isinstance(data, (dict, list)):
         text = json.dumps(data, ensure_ascii=False) + json.dumps(data)
     elif isinstance(data, bytes):
@@ -62,6 +69,20 @@ def traces_in(data: Any) -> list[str]:
         text = str(data)
     lowered = text.lower()
     return [t for t in TRACES if t in lowered]
+
+
+def partner_lines(partner: str, language: str) -> dict[str, str]:
+    """The lines of the home page and the portfolio that name the partner university."""
+    with translation.override(language):
+        return {
+            "home page": gettext("%(partner)s correspondence courses and open lectures, city training and e-learning.")
+            % {"partner": partner},
+            "portfolio": gettext(
+                "Badges you earned elsewhere: %(partner)s, the Open Badge Network, or any Open Badges 2.0 or "
+                "3.0 issuer. The portal checks each one; once HR confirms it, it counts in your training record."
+            )
+            % {"partner": partner},
+        }
 
 
 def configure_tachikawa(settings: Any, tmp_path: Path) -> None:
@@ -74,6 +95,8 @@ def configure_tachikawa(settings: Any, tmp_path: Path) -> None:
     settings.PORTAL_ORGANISATION_NAME_EN = "Tachikawa City"
     settings.PORTAL_TRAINING_DESK = "総務部 人事課 人材育成係"
     settings.PORTAL_TRAINING_DESK_EN = "Human Resources Division, staff development"
+    settings.PORTAL_PARTNER_NAME = "明星大学"
+    settings.PORTAL_PARTNER_NAME_EN = "Meisei University"
     settings.PORTAL_PARTNER_NOTE = "明星大学との連携事業"
     settings.PORTAL_PARTNER_NOTE_EN = "In partnership with Meisei University"
     settings.PORTAL_SKILL_FRAMEWORK = "立川市職員スキル体系"
@@ -177,11 +200,13 @@ def test_the_default_configuration_is_the_demo_city_as_before(settings):
         assert org.signature == "八王子市 総務部 人事課 研修担当"
         assert org.email_subject_prefix == "[八王子市 学習ポータル]"
         assert org.display_skill_framework == "八王子市職員スキル体系"
+        assert org.display_partner_name == "中央大学"
     with translation.override("en"):
         assert org.full_title == "Hachioji City staff learning portal"
         assert org.signature == "Hachioji City Human Resources Division, training desk"
         assert org.email_subject_prefix == "[Hachioji learning portal]"
         assert org.display_site_title == "Staff learning portal"
+        assert org.display_partner_name == "Chuo University"
     assert not org.has_theme and org.logo_url == ""
 
 
@@ -251,9 +276,14 @@ def test_a_demo_value_left_next_to_another_name_is_reported_by_manage_py_check(s
     configure_tachikawa(settings, tmp_path)
     assert organisation_check() == []
     settings.PORTAL_ISSUER_URL = "https://www.city.hachioji.tokyo.jp/"
+    settings.PORTAL_PARTNER_NAME = "中央大学"
     settings.PORTAL_COLOUR = "#88aaff"
     found = {(m.id, m.msg.split(" ")[0]) for m in organisation_check()}
-    assert found == {("staff.W001", "PORTAL_ISSUER_URL"), ("staff.W002", "White")}
+    assert found == {
+        ("staff.W001", "PORTAL_ISSUER_URL"),
+        ("staff.W001", "PORTAL_PARTNER_NAME"),
+        ("staff.W002", "White"),
+    }
 
 
 # ------------------------------------------------------------------ the journey
@@ -367,10 +397,12 @@ def test_the_main_pages_name_only_the_second_city(journey, client, language):
     pages: dict[str, bytes] = {}
     _signed_in(client, journey["holder"])
     for name, url in {
+        "home page": reverse("home"),
         "catalogue": reverse("courses:catalogue"),
         "course page": reverse("courses:detail", args=[course.code]),
         "my learning": reverse("courses:my_learning"),
         "my badges": reverse("badges:mine"),
+        "portfolio": reverse("badges:portfolio"),
         "badge page": reverse("badges:detail", args=[award.public_id]),
         "skills": reverse("public_skills:index"),
     }.items():
@@ -404,6 +436,8 @@ def test_the_main_pages_name_only_the_second_city(journey, client, language):
     skills = pages["skills"].decode()
     assert ("立川市職員スキル体系" if language == "ja" else "Tachikawa City staff skill framework") in skills
     assert "明星大学" in pages["catalogue"].decode() or "Meisei" in pages["catalogue"].decode()
+    for page, line in partner_lines("明星大学" if language == "ja" else "Meisei University", language).items():
+        assert line in pages[page].decode(), page
 
 
 def test_the_error_page_names_the_second_city(settings, tmp_path, db):
@@ -420,10 +454,30 @@ def test_the_ics_calendar_and_the_trust_register_name_the_second_city(journey, c
     assert (entry.name, entry.name_en, entry.url) == ("立川市", "Tachikawa City", "https://www.city.tachikawa.lg.jp/")
     from courses.models import Enrolment
 
-    other = make_started_course(code="TACHI-2", title="憲法")
+    other = make_started_course(code="TACHI-2", title="憲法", provider=course.provider)
     enrolment = make_enrolment(staff=holder, course=other, state="approved")
     client.force_login(holder)
     ics = client.get(reverse("courses:calendar", args=[enrolment.pk]))
     assert ics.status_code == 200
     assert b"Tachikawa City" in ics.content and traces_in(ics.content) == []
     assert Enrolment.objects.filter(course=course).exists()
+
+
+@pytest.mark.parametrize(("language", "partner"), [("ja", "中央大学"), ("en", "Chuo University")])
+def test_the_demo_city_still_names_its_partner_university_and_a_portal_without_one_names_none(
+    client, settings, language, partner
+):
+    client.force_login(make_staff(employee_number="200011", preferred_language=language))
+    client.cookies["django_language"] = language
+    urls = {"home page": reverse("home"), "portfolio": reverse("badges:portfolio")}
+    for page, line in partner_lines(partner, language).items():
+        assert line in client.get(urls[page]).content.decode(), page
+
+    settings.PORTAL_PARTNER_NAME = settings.PORTAL_PARTNER_NAME_EN = ""
+    settings.PORTAL_PARTNER_NOTE = settings.PORTAL_PARTNER_NOTE_EN = ""
+    pages = {page: client.get(url).content.decode() for page, url in urls.items()}
+    found = {page: [t for t in traces_in(body) if t in PARTNER_TRACES] for page, body in pages.items()}
+    assert found == {"home page": [], "portfolio": []}
+    with translation.override(language):
+        generic = gettext("University correspondence courses and open lectures, city training and e-learning.")
+    assert generic in pages["home page"]

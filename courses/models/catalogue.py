@@ -44,8 +44,10 @@ def term_label(term: str) -> str:
 
 
 class ProviderKind(models.TextChoices):
-    CHUO_CORRESPONDENCE = "chuo_correspondence", _("Chuo University correspondence course (通信教育課程)")
-    CHUO_OPEN_LECTURE = "chuo_open_lecture", _("Chuo University open lecture (公開講座)")
+    # The partner university's programme (the stored codes keep the demo city's partner's name:
+    # they are in databases and import files; the labels name no university).
+    CHUO_CORRESPONDENCE = "chuo_correspondence", _("Partner university correspondence course (通信教育課程)")
+    CHUO_OPEN_LECTURE = "chuo_open_lecture", _("Partner university open lecture (公開講座)")
     CITY = "city", _("City training (職員研修)")
     ELEARNING = "elearning", _("E-learning")
     UNIVERSITY = "university", _("Other university")
@@ -74,7 +76,7 @@ code_validator = RegexValidator(
 
 
 class Provider(models.Model):
-    """Who runs a course: Chuo University, the city's training desk, an e-learning vendor…"""
+    """Who runs a course: the partner university, the city's training desk, an e-learning vendor…"""
 
     code = models.CharField(_("code"), max_length=30, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
@@ -188,7 +190,7 @@ class Course(models.Model):
         max_length=40,
         unique=True,
         validators=[code_validator],
-        help_text=_("Used in addresses and imports, e.g. CHUO-LAW-2026-KENPO."),
+        help_text=_("Used in addresses and imports, e.g. LAW-2026-KENPO."),
     )
     title = models.CharField(_("title"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
