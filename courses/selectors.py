@@ -176,17 +176,12 @@ def _card_skills() -> Expression | ArraySubquery:
     PostgreSQL: ``ARRAY(SELECT json_build_object(...) ... ORDER BY ...)``. Elsewhere (SQLite,
     `make run`'s default): a ``json_group_array`` subquery, whose order follows SQLite's row
     order; the list is sorted again in Python there (``fragments.card_skills_in_order``)."""
-    item = JSONObject(code=F("skill__code"), name=F("skill__name"), name_en=F("skill__name_en"), level=F("level"))
+    fields = {"code": F("skill__code"), "name": F("skill__name"), "name_en": F("skill__name_en"), "level": F("level")}
     skills = CourseSkill.objects.filter(course=OuterRef("pk"))
     if connection.vendor == "postgresql":
-        return ArraySubquery(skills.order_by("skill__sort_order", "skill__code").annotate(item=item).values("item"))
-    item = JSONObject(
-        code=F("skill__code"),
-        name=F("skill__name"),
-        name_en=F("skill__name_en"),
-        level=F("level"),
-        sort_order=F("skill__sort_order"),
-    )
+        ordered = skills.order_by("skill__sort_order", "skill__code")
+        return ArraySubquery(ordered.annotate(item=JSONObject(**fields)).values("item"))
+    item = JSONObject(**fields, sort_order=F("skill__sort_order"))
     rows = skills.order_by().values("course").annotate(items=_JSONGroupArray(item)).values("items")
     return Coalesce(Subquery(rows, output_field=JSONField()), Value("[]"), output_field=JSONField())
 

@@ -102,7 +102,38 @@ class Provider(models.Model):
         return _localised(self.name, self.name_en)
 
 
-class Skill(models.Model):
+class CodedBehaviour(models.Model):
+    """What every coded, bilingual catalogue entry does (skills, programmes, role profiles): its
+    code is stored upper-cased whatever was typed, it reads as its name, and its name and
+    description come in the page's language. The fields are the subclass's (a skill's code is
+    shorter)."""
+
+    code: Any
+    name: Any
+    name_en: Any
+    description: Any
+    description_en: Any
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return _localised(self.name, self.name_en)
+
+    @property
+    def display_description(self) -> str:
+        return _localised(self.description, self.description_en)
+
+
+class Skill(CodedBehaviour):
     """One skill of the city's small taxonomy (PORTAL_SKILL_FRAMEWORK), maintained by HR."""
 
     code = models.CharField(_("code"), max_length=30, unique=True, validators=[code_validator])
@@ -120,23 +151,8 @@ class Skill(models.Model):
         ordering = ["sort_order", "code"]
         permissions = [("import_skill", "Can import skills"), ("export_skill", "Can export skills")]
 
-    def __str__(self) -> str:
-        return self.name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.code = self.code.strip().upper()
-        super().save(*args, **kwargs)
-
-    @property
-    def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
-
-    @property
-    def display_description(self) -> str:
-        return _localised(self.description, self.description_en)
-
-
-class CodedEntry(models.Model):
+class CodedEntry(CodedBehaviour):
     """A catalogue entry HR names by a code, in Japanese and English: the code (capitals, stored
     upper-cased whatever was typed), the name and the description, each with its English text
     shown on English pages. ``Programme`` and ``RoleProfile`` are such entries."""
@@ -149,21 +165,6 @@ class CodedEntry(models.Model):
 
     class Meta:
         abstract = True
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.code = self.code.strip().upper()
-        super().save(*args, **kwargs)
-
-    @property
-    def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
-
-    @property
-    def display_description(self) -> str:
-        return _localised(self.description, self.description_en)
 
 
 class CourseQuerySet(models.QuerySet["Course"]):
