@@ -310,6 +310,12 @@ class Chart:
         # Every piece of text in ``svg`` went through ``_e`` in the builders above.
         return mark_safe(self.svg)  # noqa: S308
 
+    @property
+    def labelled_rows(self) -> list[list[tuple[Cell, str]]]:
+        """Each row's cells with their column's heading: on a phone the table is a stack of cards
+        and each cell names its column (``data-label``), as the portal's other tables do."""
+        return [list(zip(row, self.head, strict=False)) for row in self.rows]
+
 
 def table_rows(labels: Sequence[str], series: Sequence[Series], fmt: Formatter = _fmt_default) -> list[list[Cell]]:
     """One row per label: the label, then each series' value (an em dash for none)."""

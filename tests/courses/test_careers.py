@@ -8,6 +8,7 @@ The city is tests/courses/insight_helpers.py: alice holds データ活用 (DATA)
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -254,7 +255,12 @@ def test_hr_reads_the_coverage_as_charts_with_their_figures(client, city, legal,
     # HR's rows are the divisions: a second chart compares them, with its table.
     departments = _svg(page, "coverage-departments")
     assert departments.count('class="chart__bar chart__bar--0"') == len(cov.rows) == 2
-    assert page.count('class="table chart-table"') == 2
+    assert page.count('class="table table--stack chart-table"') == 2
+    # On a phone each figure names its column, as the stacked tables do.
+    figures = page.split('id="coverage-skills"', 1)[1].split("</figure>", 1)[0]
+    heads = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', figures)
+    cells = re.findall(r'<td data-label="([^"]+)"', figures)
+    assert len(heads) == 4 and cells and set(cells) == set(heads[1:])
     assert 'class="table table--stack coverage-table"' in page  # the full table stays
 
 

@@ -147,7 +147,7 @@ def test_the_page_has_a_chart_and_a_table_for_every_figure(client, city, carol):
     for metric in hcreport.METRICS:
         assert f'id="hc-{metric.key}"' in page
     assert page.count("<svg") >= len(hcreport.METRICS)
-    assert page.count('class="table chart-table"') == len(hcreport.METRICS)
+    assert page.count('class="table table--stack chart-table"') == len(hcreport.METRICS)
 
 
 def test_staff_see_no_report_and_heads_cannot_export_it(client, city, alice, bob, dave):

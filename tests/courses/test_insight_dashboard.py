@@ -274,7 +274,7 @@ def test_the_dashboard_page_draws_each_chart_with_its_table(client, history, car
     assert page.count('role="img"') >= 8
     assert page.count('<figure class="chart-figure"') == 9
     # Every chart with data has its table; the course-rate chart is empty (fewer than 5 finishers).
-    assert page.count('<table class="table chart-table">') == 8
+    assert page.count('<table class="table table--stack chart-table">') == 8
     assert "2024年度" in page  # Japanese is the default language
     assert "style=" not in page and "<script" not in page  # the CSP allows neither
 
